@@ -1,0 +1,59 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from '../node/logger.ts';
+import type { NodeMetrics } from '../node/metrics.ts';
+import type { HealthReport } from '../node/node.ts';
+
+/** The node facts the HTTP layer reads; nothing else crosses this boundary. */
+export interface HttpDeps {
+  health(): HealthReport;
+  /** Why the node is not ready, or undefined when it is. */
+  notReadyReason(): string | undefined;
+  readonly metrics: NodeMetrics;
+  readonly log: Logger;
+}
+
+/**
+ * The HTTP server's routes. Built without listening so tests use inject().
+ * Errors become HTTP statuses here, at the boundary, as JSON
+ * `{ error: { code, message } }`.
+ */
+export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+  // Fastify's own request logging is off: one debug line per request is ours.
+  const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    deps.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'http request');
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `no route ${request.method} ${request.url}; see docs/api.md for the routes`,
+      },
+    }),
+  );
+
+  app.setErrorHandler(async (error: FastifyError, _request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) deps.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: error.message } });
+  });
+
+  app.get('/health', async () => deps.health());
+
+  app.get('/ready', async (_request, reply) => {
+    const reason = deps.notReadyReason();
+    if (reason !== undefined) return reply.code(503).send({ ready: false, reason });
+    return { ready: true };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+
+  return app;
+}

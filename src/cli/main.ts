@@ -1,0 +1,67 @@
+import { ConfigError, describeError } from '../core/errors.ts';
+import { weftVersion } from '../node/version.ts';
+import { environment } from './args.ts';
+import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
+import { runStatus, statusHelp } from './status-command.ts';
+import { runUp, upHelp } from './up-command.ts';
+
+const usage = `weft ${weftVersion}: a distributed key-value store, web cache and service platform.
+
+Usage: weft <command> [flags]
+
+Commands:
+  up        start a local cluster of N nodes on loopback (npm start)
+  node      run one node
+  status    show the health of the nodes of a cluster
+  version   print the version
+
+Run "weft <command> --help" for a command's flags.`;
+
+type Command = (argv: readonly string[], env: Record<string, string>) => Promise<number>;
+
+const commands: Record<string, { run: Command; help: string }> = {
+  node: {
+    help: nodeHelp,
+    run: async (argv, env) => {
+      const config = await loadNodeConfig(argv, env);
+      if (config === 'help') {
+        console.log(nodeHelp);
+        return 0;
+      }
+      return runNode(config);
+    },
+  },
+  up: { help: upHelp, run: runUp },
+  status: { help: statusHelp, run: runStatus },
+};
+
+/**
+ * Entry point. Exit status: 0 success, 1 failure at run time, 2 unusable
+ * command line or configuration (one line on stderr naming the field).
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === 'version' || name === '--version') {
+    console.log(weftVersion);
+    return 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`weft: unknown command "${name}"; run "weft help" for the list`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, environment(process.env));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`weft ${name}: error: ${error.message}`);
+      return 2;
+    }
+    console.error(`weft ${name}: failed: ${describeError(error)}`);
+    return 1;
+  }
+}

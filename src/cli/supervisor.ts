@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { formatLogLine } from './log-lines.ts';
+
+const weftBin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
+const rememberedLines = 20;
+
+export interface ChildSpec {
+  readonly id: string;
+  readonly args: readonly string[];
+}
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The last lines the child wrote to stderr: usually why it died. */
+  readonly lastErrorLines: readonly string[];
+}
+
+/**
+ * One `weft node` child process. It runs in its own process group, so a
+ * terminal's Ctrl-C reaches only the supervisor, which stops the children in
+ * order; its IPC channel makes it stop by itself if the supervisor dies.
+ */
+export class SupervisedNode {
+  readonly exited: Promise<ExitInfo>;
+  private readonly child: ChildProcess;
+  private readonly errorLines: string[] = [];
+  private exit: ExitInfo | undefined;
+
+  constructor(
+    readonly spec: ChildSpec,
+    print: (line: string) => void,
+  ) {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WEFT_')));
+    this.child = spawn(process.execPath, [weftBin, 'node', ...spec.args], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+      env,
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => print(formatLogLine(spec.id, line)));
+    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+      this.errorLines.push(line);
+      if (this.errorLines.length > rememberedLines) this.errorLines.shift();
+      print(formatLogLine(spec.id, line));
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        // Let readline deliver the last lines before reporting why it died.
+        setImmediate(() => {
+          this.exit = { code, signal, lastErrorLines: [...this.errorLines] };
+          resolve(this.exit);
+        });
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+}
+
+export function describeExit(exit: ExitInfo): string {
+  const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with status ${String(exit.code)}`;
+  const why = exit.lastErrorLines.at(-1);
+  return why === undefined ? how : `${how}: ${why}`;
+}

@@ -1,0 +1,104 @@
+import { ConfigError, isWeftError } from '../core/errors.ts';
+import { GrpcTransport } from '../transport/grpc-transport.ts';
+import { otherPeers, type NodeConfig } from './config.ts';
+import { openDataDir, type DataDirLock } from './data-dir.ts';
+import type { Logger } from './logger.ts';
+import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
+import { PeerHealthMonitor, type PeerStatus } from './peer-health.ts';
+import { weftVersion } from './version.ts';
+
+/** What /health reports. */
+export interface HealthReport {
+  readonly status: 'ok' | 'stopping';
+  readonly id: string;
+  readonly version: string;
+  readonly pid: number;
+  readonly uptimeSeconds: number;
+  readonly peers: readonly PeerStatus[];
+}
+
+/**
+ * One weft node below the API: its data directory, the gRPC peer transport,
+ * peer health, metrics, and the roles that later issues add (Raft member,
+ * DHT member). `start` either brings everything up or undoes what it did and
+ * throws; `stop` is graceful; the caller bounds how long it may take.
+ */
+export class WeftNode {
+  private readonly startedAt = performance.now();
+  private stopping = false;
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly log: Logger,
+    readonly metrics: NodeMetrics,
+    private readonly dataDir: DataDirLock,
+    readonly transport: GrpcTransport,
+    private readonly peerHealth: PeerHealthMonitor,
+  ) {}
+
+  /** Start the node. Throws ConfigError for a port in use or an unusable data dir. */
+  static async start(config: NodeConfig, log: Logger): Promise<WeftNode> {
+    const metrics = createNodeMetrics(config.id, weftVersion);
+    const dataDir = await openDataDir(config.dataDir);
+    try {
+      const transport = await listenPeer(config);
+      const peerHealth = new PeerHealthMonitor(transport, otherPeers(config), config.pingIntervalMs, metrics, log);
+      peerHealth.start();
+      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth);
+    } catch (error) {
+      await dataDir.release();
+      throw error;
+    }
+  }
+
+  get dataPath(): string {
+    return this.dataDir.path;
+  }
+
+  health(): HealthReport {
+    return {
+      status: this.stopping ? 'stopping' : 'ok',
+      id: this.config.id,
+      version: weftVersion,
+      pid: process.pid,
+      uptimeSeconds: Math.round((performance.now() - this.startedAt) / 100) / 10,
+      peers: this.peerHealth.snapshot(),
+    };
+  }
+
+  /** Why the node cannot take work, or undefined when it can. */
+  notReadyReason(): string | undefined {
+    return this.stopping ? 'stopping' : undefined;
+  }
+
+  /** Mark the node as stopping, so /ready turns 503 before servers close. */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
+  /** Close peers, then the stores. The HTTP server is closed before this. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.peerHealth.stop();
+    await this.transport.close();
+    await this.dataDir.release();
+  }
+}
+
+async function listenPeer(config: NodeConfig): Promise<GrpcTransport> {
+  try {
+    return await GrpcTransport.listen({
+      host: config.host,
+      port: config.peerPort,
+      identity: { nodeId: config.id, version: weftVersion },
+    });
+  } catch (error) {
+    if (isWeftError(error, 'PORT_IN_USE')) {
+      throw new ConfigError(
+        'peer-port',
+        `port ${config.peerPort} on ${config.host} is already in use; choose another with --peer-port or stop the process using it`,
+      );
+    }
+    throw error;
+  }
+}

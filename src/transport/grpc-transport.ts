@@ -1,0 +1,305 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { assert } from '../core/assert.ts';
+import { WeftError } from '../core/errors.ts';
+import { raceWithDeadline } from './deadline.ts';
+import { grpcStatusFor, weftErrorFromGrpc } from './grpc-errors.ts';
+import {
+  defaultTransportLimits,
+  type LocalIdentity,
+  type MessageHandler,
+  type PeerAddress,
+  type PeerTransport,
+  type PingResult,
+  type RequestHandler,
+  type RequestOptions,
+  type TransportLimits,
+} from './transport.ts';
+
+// grpc-js would print its own error lines (e.g. on a failed bind) to stderr;
+// every failure is surfaced as a typed WeftError and logged by the node.
+grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+
+const protoPath = fileURLToPath(new URL('./peer.proto', import.meta.url));
+const packageDefinition = protoLoader.loadSync(protoPath, {
+  keepCase: false,
+  longs: Number,
+  defaults: true,
+});
+const peerService = (grpc.loadPackageDefinition(packageDefinition) as unknown as PeerPackage).weft.peer.v1.Peer;
+
+interface PeerPackage {
+  weft: { peer: { v1: { Peer: grpc.ServiceClientConstructor } } };
+}
+interface CallRequest {
+  method: string;
+  payload: Buffer;
+}
+interface WireMessage {
+  channel: string;
+  payload: Buffer;
+}
+interface PingReply {
+  nodeId: string;
+  version: string;
+}
+type PeerClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+export interface GrpcTransportOptions {
+  /** Interface to bind, e.g. 127.0.0.1 or 0.0.0.0. */
+  readonly host: string;
+  /** Port to bind; 0 picks a free one (tests). */
+  readonly port: number;
+  /** The address peers use to reach us; defaults to host:boundPort. */
+  readonly advertiseAddress?: PeerAddress;
+  readonly identity: LocalIdentity;
+  readonly limits?: TransportLimits;
+}
+
+const fromKey = 'weft-from';
+
+/** One outgoing stream of one-way messages to a peer, with a bounded queue. */
+interface OutgoingStream {
+  readonly call: grpc.ClientWritableStream<WireMessage>;
+  queued: number;
+}
+
+/**
+ * The production peer transport: one gRPC server on the peer port, one
+ * client channel per peer, and per peer one long-lived client stream for
+ * one-way messages. A slow or dead peer fills only its own queue.
+ */
+export class GrpcTransport implements PeerTransport {
+  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly listeners = new Map<string, MessageHandler>();
+  private readonly clients = new Map<PeerAddress, PeerClient>();
+  private readonly streams = new Map<PeerAddress, OutgoingStream>();
+  private closed = false;
+
+  private constructor(
+    readonly address: PeerAddress,
+    private readonly identity: LocalIdentity,
+    private readonly limits: TransportLimits,
+    private readonly server: grpc.Server,
+  ) {}
+
+  /** Bind the server; rejects with PORT_IN_USE when the port is taken. */
+  static async listen(options: GrpcTransportOptions): Promise<GrpcTransport> {
+    const limits = options.limits ?? defaultTransportLimits;
+    const holder: { transport?: GrpcTransport } = {};
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': limits.maxMessageBytes,
+      'grpc.max_send_message_length': limits.maxMessageBytes,
+    });
+    server.addService(peerService.service, {
+      Ping: (_call: unknown, callback: grpc.sendUnaryData<PingReply>) =>
+        callback(null, holder.transport?.identity ?? { nodeId: '', version: '' }),
+      Call: (call: grpc.ServerUnaryCall<CallRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        assert(holder.transport !== undefined, 'transport exists before serving calls');
+        holder.transport.serveCall(call, callback);
+      },
+      Send: (call: grpc.ServerReadableStream<WireMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        assert(holder.transport !== undefined, 'transport exists before serving streams');
+        holder.transport.serveStream(call, callback);
+      },
+    });
+    const port = await bind(server, options.host, options.port);
+    const address = options.advertiseAddress ?? `${formatHost(options.host)}:${port}`;
+    const transport = new GrpcTransport(address, options.identity, limits, server);
+    holder.transport = transport;
+    return transport;
+  }
+
+  handle(method: string, handler: RequestHandler): void {
+    assert(!this.handlers.has(method), `one handler for method ${method}`);
+    this.handlers.set(method, handler);
+  }
+
+  onMessage(channel: string, handler: MessageHandler): void {
+    assert(!this.listeners.has(channel), `one listener for channel ${channel}`);
+    this.listeners.set(channel, handler);
+  }
+
+  request(to: PeerAddress, method: string, payload: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    const work = new Promise<Uint8Array>((resolve, reject) => {
+      const client = this.client(to);
+      const request: CallRequest = { method, payload: Buffer.from(payload) };
+      const unary = client['Call'] as (
+        request: CallRequest,
+        metadata: grpc.Metadata,
+        options: grpc.CallOptions,
+        callback: (error: grpc.ServiceError | null, reply?: { payload: Buffer }) => void,
+      ) => grpc.ClientUnaryCall;
+      const pending = unary.call(
+        client,
+        request,
+        this.metadata(),
+        { deadline: Date.now() + options.timeoutMs },
+        (error, reply) => {
+          if (error) reject(weftErrorFromGrpc(error, to, method));
+          else resolve(new Uint8Array(reply?.payload ?? Buffer.alloc(0)));
+        },
+      );
+      options.signal?.addEventListener('abort', () => pending.cancel(), { once: true });
+    });
+    return raceWithDeadline(work, options, `request ${method} to ${to}`);
+  }
+
+  send(to: PeerAddress, channel: string, payload: Uint8Array): boolean {
+    if (this.closed) return false;
+    assert(payload.byteLength <= this.limits.maxMessageBytes, 'one-way payload within maxMessageBytes');
+    const stream = this.streams.get(to) ?? this.openStream(to);
+    if (stream.queued >= this.limits.maxQueuedMessagesPerPeer) return false;
+    stream.queued += 1;
+    stream.call.write({ channel, payload: Buffer.from(payload) }, () => {
+      stream.queued -= 1;
+    });
+    return true;
+  }
+
+  ping(to: PeerAddress, options: RequestOptions): Promise<PingResult> {
+    const started = performance.now();
+    const work = new Promise<PingResult>((resolve, reject) => {
+      const client = this.client(to);
+      const unary = client['Ping'] as (
+        request: object,
+        metadata: grpc.Metadata,
+        options: grpc.CallOptions,
+        callback: (error: grpc.ServiceError | null, reply?: PingReply) => void,
+      ) => grpc.ClientUnaryCall;
+      const pending = unary.call(
+        client,
+        {},
+        this.metadata(),
+        { deadline: Date.now() + options.timeoutMs },
+        (error, reply) => {
+          if (error || reply === undefined) {
+            reject(weftErrorFromGrpc(error, to, 'Ping'));
+            return;
+          }
+          resolve({ nodeId: reply.nodeId, version: reply.version, rttMs: performance.now() - started });
+        },
+      );
+      options.signal?.addEventListener('abort', () => pending.cancel(), { once: true });
+    });
+    return raceWithDeadline(work, options, `ping ${to}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stream of this.streams.values()) stream.call.end();
+    this.streams.clear();
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+    await shutdown(this.server, 2_000);
+  }
+
+  private serveCall(call: grpc.ServerUnaryCall<CallRequest, unknown>, callback: grpc.sendUnaryData<unknown>): void {
+    const { method, payload } = call.request;
+    const handler = this.handlers.get(method);
+    if (handler === undefined) {
+      const error = new WeftError('UNKNOWN_METHOD', `peer ${this.address} does not serve ${method}`);
+      callback(grpcStatusFor(error));
+      return;
+    }
+    const from = String(call.metadata.get(fromKey)[0] ?? '');
+    Promise.resolve()
+      .then(() => handler(new Uint8Array(payload), { from }))
+      .then(
+        (reply) => callback(null, { payload: Buffer.from(reply) }),
+        (error: unknown) => callback(grpcStatusFor(error)),
+      );
+  }
+
+  private serveStream(
+    call: grpc.ServerReadableStream<WireMessage, unknown>,
+    callback: grpc.sendUnaryData<unknown>,
+  ): void {
+    const from = String(call.metadata.get(fromKey)[0] ?? '');
+    let received = 0;
+    call.on('data', (message: WireMessage) => {
+      received += 1;
+      this.listeners.get(message.channel)?.(new Uint8Array(message.payload), { from });
+    });
+    call.on('end', () => callback(null, { received }));
+    call.on('error', () => undefined);
+  }
+
+  private openStream(to: PeerAddress): OutgoingStream {
+    const client = this.client(to);
+    const open = client['Send'] as (
+      metadata: grpc.Metadata,
+      callback: (error: grpc.ServiceError | null) => void,
+    ) => grpc.ClientWritableStream<WireMessage>;
+    const call = open.call(client, this.metadata(), () => {
+      // The stream ended or failed: forget it so the next send opens a new one.
+      if (this.streams.get(to)?.call === call) this.streams.delete(to);
+    });
+    const stream: OutgoingStream = { call, queued: 0 };
+    this.streams.set(to, stream);
+    return stream;
+  }
+
+  private client(to: PeerAddress): PeerClient {
+    if (this.closed) {
+      throw new WeftError('TRANSPORT_CLOSED', `transport ${this.address} is closed`);
+    }
+    let client = this.clients.get(to);
+    if (client === undefined) {
+      client = new peerService(to, grpc.credentials.createInsecure(), {
+        'grpc.max_receive_message_length': this.limits.maxMessageBytes,
+        'grpc.max_send_message_length': this.limits.maxMessageBytes,
+        // A restarted peer should be found again within about a second, not
+        // after gRPC's default back-off of up to two minutes.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1_000,
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      }) as PeerClient;
+      this.clients.set(to, client);
+    }
+    return client;
+  }
+
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    metadata.set(fromKey, this.address);
+    return metadata;
+  }
+}
+
+function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${formatHost(host)}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+      if (error === null) {
+        resolve(bound);
+        return;
+      }
+      if (error.message.includes('EADDRINUSE')) {
+        reject(new WeftError('PORT_IN_USE', `port ${port} on ${host} is already in use`, { host, port }));
+        return;
+      }
+      reject(error);
+    });
+  });
+}
+
+function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+/** IPv6 literals need brackets in "host:port". */
+export function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { freePortRange } from './helpers/ports.ts';
+import { processExists, runWeft, sleep, WeftProcess } from './helpers/weft-process.ts';
+
+interface Health {
+  id: string;
+  pid: number;
+  status: string;
+  peers: { id: string; reachable: boolean }[];
+}
+
+async function health(url: string): Promise<Health> {
+  return (await (await fetch(`${url}/health`)).json()) as Health;
+}
+
+/** Poll until every node reports every other node reachable by Ping. */
+async function waitAllReachable(urls: string[], timeoutMs: number): Promise<Health[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Health[] = [];
+  while (Date.now() < deadline) {
+    last = await Promise.all(urls.map(health));
+    if (last.every((h) => h.peers.length === urls.length - 1 && h.peers.every((p) => p.reachable))) return last;
+    await sleep(100);
+  }
+  throw new Error(`peers not all reachable: ${JSON.stringify(last)}`);
+}
+
+describe('weft up', () => {
+  it('starts 3 nodes that ping each other, reports a dead node, and leaves nothing behind on SIGINT', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-up-'));
+    const basePort = await freePortRange(3);
+    const httpBasePort = await freePortRange(3);
+    const up = new WeftProcess(
+      [
+        'up',
+        '--nodes',
+        '3',
+        '--base-port',
+        String(basePort),
+        '--http-base-port',
+        String(httpBasePort),
+        '--data-dir',
+        dir,
+      ],
+      { cwd: dir },
+    );
+    t.after(() => up.kill());
+    await up.waitFor(/weft up: 3 nodes ready/, 30_000);
+    const urls = [1, 2, 3].map((i) => `http://127.0.0.1:${httpBasePort + i}`);
+    for (const [i, url] of urls.entries()) {
+      assert.match(up.stdout, new RegExp(`n${i + 1} +peer 127\\.0\\.0\\.1:${basePort + i + 1} +http ${url}`));
+    }
+
+    const reports = await waitAllReachable(urls, 15_000);
+    assert.deepEqual(
+      reports.map((h) => h.id),
+      ['n1', 'n2', 'n3'],
+    );
+    const pids = reports.map((h) => h.pid);
+
+    const status = await runWeft(['status', '--data-dir', dir]);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /^n2 +http:\/\/127\.0\.0\.1:\d+ +ok +2\/2 /m);
+
+    // A node that dies is named, with the reason, and status turns non-zero.
+    process.kill(pids[2]!, 'SIGKILL');
+    await up.waitFor(/node n3 was killed by SIGKILL/, 10_000);
+    const degraded = await runWeft(['status', '--endpoints', urls.join(',')]);
+    assert.equal(degraded.code, 1);
+    assert.match(degraded.stdout, /down/);
+
+    up.child.kill('SIGINT');
+    const result = await up.finished;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /weft up: all nodes stopped/);
+    for (const pid of pids) assert.equal(processExists(pid), false, `node process ${pid} is gone`);
+  });
+
+  it('reports which node failed to start and why, and stops the rest', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-up-'));
+    const basePort = await freePortRange(2);
+    const httpBasePort = await freePortRange(2);
+    // Something else already holds node n2's HTTP port.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(httpBasePort + 2, '127.0.0.1', resolve));
+    t.after(() => blocker.close());
+    const up = new WeftProcess(
+      [
+        'up',
+        '--nodes',
+        '2',
+        '--base-port',
+        String(basePort),
+        '--http-base-port',
+        String(httpBasePort),
+        '--data-dir',
+        dir,
+      ],
+      { cwd: dir },
+    );
+    t.after(() => up.kill());
+    const result = await up.finished;
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /weft up: node n2 exited with status 2: .*http-port: port \d+ on 127\.0\.0\.1 is already in use; .*; stopping the others/,
+    );
+  });
+});
