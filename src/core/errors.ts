@@ -12,7 +12,13 @@ export type ErrorCode =
   | 'UNKNOWN_METHOD'
   | 'QUEUE_FULL'
   | 'TRANSPORT_CLOSED'
-  | 'REMOTE_ERROR';
+  | 'REMOTE_ERROR'
+  | 'NOT_LEADER'
+  | 'PROPOSAL_DROPPED'
+  | 'CONF_CHANGE_PENDING'
+  | 'CONF_CHANGE_INVALID'
+  | 'TRANSFER_IN_PROGRESS'
+  | 'OVERLOADED';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';
@@ -35,6 +41,23 @@ export class ConfigError extends WeftError {
   constructor(field: string, message: string) {
     super('CONFIG_INVALID', `${field}: ${message}`, { field });
     this.field = field;
+  }
+}
+
+/** This member cannot take the request; `leaderHint` is the leader it knows of, or '' for none. */
+export class NotLeaderError extends WeftError {
+  override readonly name = 'NotLeaderError';
+  readonly leaderHint: string;
+
+  constructor(leaderHint: string) {
+    super(
+      'NOT_LEADER',
+      leaderHint === ''
+        ? 'no leader is known right now; retry shortly (an election is probably under way)'
+        : `this member is not the leader; send the request to ${leaderHint}`,
+      { leaderHint },
+    );
+    this.leaderHint = leaderHint;
   }
 }
 
