@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.ts';
-import { entriesBytes } from './messages.ts';
+import { entriesBytes, entryBytes } from './messages.ts';
 import type { Entry } from './types.ts';
 
 /**
@@ -49,6 +49,11 @@ export class RaftLog {
     return this.entries[index - this.compactedIndex - 1]?.term;
   }
 
+  /** The entry at `index`, or undefined if compacted away or beyond the end. */
+  entryAt(index: number): Entry | undefined {
+    return index > this.compactedIndex ? this.entries[index - this.compactedIndex - 1] : undefined;
+  }
+
   matchTerm(index: number, term: number): boolean {
     return this.term(index) === term;
   }
@@ -67,7 +72,7 @@ export class RaftLog {
     let bytes = 0;
     let count = 0;
     for (const entry of all) {
-      bytes += entry.data.byteLength;
+      bytes += entryBytes(entry);
       if (count > 0 && bytes > maxBytes) break;
       count += 1;
     }
@@ -125,6 +130,10 @@ export class RaftLog {
       i -= 1;
     }
     return { index: this.compactedIndex, term: this.compactedTerm };
+  }
+
+  hasUnstable(): boolean {
+    return this.stableIndex < this.lastIndex();
   }
 
   unstableEntries(): Entry[] {

@@ -108,9 +108,19 @@ export function isFromLeader(message: Message): boolean {
   return message.type === 'app' || message.type === 'heartbeat' || message.type === 'snap';
 }
 
-/** Entry payload bytes, for the in-flight byte window and message size limits. */
+/**
+ * What an entry costs on the wire beyond its payload (term, index, kind and
+ * framing), so that size limits also bound empty entries, as etcd's do.
+ */
+export const entryOverheadBytes = 16;
+
+export function entryBytes(entry: Entry): number {
+  return entry.data.byteLength + entryOverheadBytes;
+}
+
+/** Entry bytes, for the in-flight byte window, message size and uncommitted limits. */
 export function entriesBytes(entries: readonly Entry[]): number {
   let total = 0;
-  for (const entry of entries) total += entry.data.byteLength;
+  for (const entry of entries) total += entryBytes(entry);
   return total;
 }

@@ -47,6 +47,12 @@ export class Inflights {
     this.sizes.splice(0, freed);
   }
 
+  /** Forget the oldest append. A heartbeat reply proves the follower is alive, so a full window of lost appends must not block it forever. */
+  freeFirst(): void {
+    if (this.indexes.length === 0) return;
+    this.freeUpTo(this.indexes[0] ?? 0);
+  }
+
   reset(): void {
     this.indexes.length = 0;
     this.sizes.length = 0;

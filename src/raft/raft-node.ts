@@ -62,6 +62,14 @@ export class RaftNode {
     return this.raft.id;
   }
 
+  get role(): Role {
+    return this.raft.role;
+  }
+
+  get term(): number {
+    return this.raft.term;
+  }
+
   step(message: Message): void {
     assert(message.to === this.raft.id, `message for ${message.to} delivered to ${this.raft.id}`);
     this.raft.step(message);
@@ -117,7 +125,7 @@ export class RaftNode {
       raft.messages.length > 0 ||
       raft.readStates.length > 0 ||
       raft.pendingSnapshot !== undefined ||
-      raft.log.unstableEntries().length > 0 ||
+      raft.log.hasUnstable() ||
       raft.log.committed > raft.log.applied ||
       !sameHardState(raft.hardState(), this.persistedHardState) ||
       !sameSoftState(this.softState(), this.lastSoftState)
@@ -188,6 +196,11 @@ export class RaftNode {
   /** @internal For golden tests and the simulator's checkers: read-only views of the log. */
   logTerm(index: number): number | undefined {
     return this.raft.log.term(index);
+  }
+
+  /** @internal */
+  entryAt(index: number): Entry | undefined {
+    return this.raft.log.entryAt(index);
   }
 
   /** @internal */

@@ -4,7 +4,7 @@ import type { Prng } from '../core/prng.ts';
 import type { RaftConfig } from './config.ts';
 import { applyConfChange, decodeConfChange, encodeConfChange, isMember, type ConfChange } from './conf-change.ts';
 import { RaftLog } from './log.ts';
-import { entriesBytes, isFromLeader, type Message, type VoteMessage } from './messages.ts';
+import { entriesBytes, entryOverheadBytes, isFromLeader, type Message, type VoteMessage } from './messages.ts';
 import { noMutations, type Mutations } from './mutations.ts';
 import { Progress } from './progress.ts';
 import { hasQuorum, majorityCommitted, voteResult } from './quorum.ts';
@@ -66,6 +66,8 @@ export class Raft {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private leadTransferee: NodeId = '';
+  /** This campaign was started by TimeoutNow, so its vote requests carry `transfer`. */
+  private campaignTransfer = false;
   /** Index of the last membership change a leader proposed; no other until it is applied. */
   private pendingConfIndex = 0;
   private readonly reads: ReadIndexQueue;
@@ -113,7 +115,21 @@ export class Raft {
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.startElection();
+      return;
     }
+    if (this.role === 'candidate' || this.role === 'preCandidate') this.retryVoteRequests();
+  }
+
+  /**
+   * Servers retry RPCs that get no answer (§5.1): every heartbeat interval a
+   * candidate asks again the voters it has not heard from, so one lost
+   * request does not cost a whole election timeout.
+   */
+  private retryVoteRequests(): void {
+    this.heartbeatElapsed += 1;
+    if (this.heartbeatElapsed < this.config.heartbeatTicks) return;
+    this.heartbeatElapsed = 0;
+    this.requestVotes(this.role === 'preCandidate' ? 'preVote' : 'vote', this.votes, this.campaignTransfer);
   }
 
   /** Campaign the configured way: through pre-vote when it is on. */
@@ -220,20 +236,25 @@ export class Raft {
     if (!this.promotable() || this.role === 'leader') return;
     if (kind === 'preVote') this.becomePreCandidate();
     else this.becomeCandidate();
-    const type = kind === 'preVote' ? 'preVote' : 'vote';
-    const voteTerm = kind === 'preVote' ? this.term + 1 : this.term;
+    this.campaignTransfer = kind === 'transfer';
     this.votes.set(this.id, true);
     if (this.tallyVotes(kind)) return;
+    this.requestVotes(kind === 'preVote' ? 'preVote' : 'vote', this.votes, this.campaignTransfer);
+  }
+
+  /** Ask every voter not in `answered` for its (pre-)vote. */
+  private requestVotes(type: 'preVote' | 'vote', answered: ReadonlyMap<NodeId, boolean>, transfer: boolean): void {
+    const term = type === 'preVote' ? this.term + 1 : this.term;
     for (const to of this.conf.voters) {
-      if (to === this.id) continue;
+      if (answered.has(to)) continue;
       this.send({
         type,
         from: this.id,
         to,
-        term: voteTerm,
+        term,
         lastIndex: this.log.lastIndex(),
         lastTerm: this.log.lastTerm(),
-        transfer: kind === 'transfer',
+        transfer,
       });
     }
   }
@@ -455,6 +476,7 @@ export class Raft {
         if (pr === undefined) return;
         pr.recentActive = true;
         pr.probeSent = false;
+        if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
         // Behind after a heartbeat round: appends were lost (or the follower
         // restarted). The append, even empty, makes it reject and re-probe.
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
@@ -584,7 +606,7 @@ export class Raft {
         `leadership is moving to ${this.leadTransferee}; retry there shortly`,
       );
     }
-    const bytes = items.reduce((sum, item) => sum + item.data.byteLength, 0);
+    const bytes = items.reduce((sum, item) => sum + item.data.byteLength + entryOverheadBytes, 0);
     const uncommitted = this.log.bytesAfter(this.log.committed);
     if (uncommitted > 0 && uncommitted + bytes > this.config.maxUncommittedBytes) {
       throw new WeftError(

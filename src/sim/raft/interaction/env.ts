@@ -3,8 +3,10 @@ import { describeError } from '../../../core/errors.ts';
 import { raftConfig, type RaftConfig } from '../../../raft/config.ts';
 import type { ConfChangeType } from '../../../raft/conf-change.ts';
 import type { Message } from '../../../raft/messages.ts';
+import type { Mutations } from '../../../raft/mutations.ts';
 import { RaftNode } from '../../../raft/raft-node.ts';
-import type { ConfState, Entry, HardState, NodeId, SnapshotMeta } from '../../../raft/types.ts';
+import { genesisState, joiningState } from '../../../raft/bootstrap.ts';
+import type { Entry, HardState, NodeId, SnapshotMeta } from '../../../raft/types.ts';
 import type { Command } from './datadriven.ts';
 import { formatEntries, formatMessage, formatReady } from './format.ts';
 
@@ -19,6 +21,7 @@ interface Member {
   node: RaftNode;
   readonly disk: Disk;
   readonly config: RaftConfig;
+  readonly mutations: Mutations;
   applied: Entry[];
   crashed: boolean;
 }
@@ -102,12 +105,12 @@ export class InteractionEnv {
     }
   }
 
+  /** `add-nodes N` founds a cluster of N voters; `add-nodes N join=true` adds empty members that must be let in. */
   private addNodes(count: number, options: Map<string, string>): string[] {
     const start = this.members.size;
     const ids = Array.from({ length: count }, (_, i) => `n${start + i + 1}`);
-    const voters = parseList(options.get('voters')) ?? ids;
-    const learners = parseList(options.get('learners')) ?? [];
-    const conf: ConfState = { voters, learners };
+    const joining = options.get('join') === 'true';
+    const initial = joining ? joiningState() : genesisState(ids);
     for (const id of ids) {
       const config = raftConfig({
         id,
@@ -116,18 +119,26 @@ export class InteractionEnv {
         preVote: options.get('prevote') !== 'false',
         checkQuorum: options.get('checkquorum') !== 'false',
         readOnly: options.get('readonly') === 'lease' ? 'lease' : 'safe',
+        maxSizePerMsgBytes: Number(options.get('maxmsg') ?? 1024 * 1024),
+        maxInflightMsgs: Number(options.get('inflight') ?? 256),
       });
-      const disk: Disk = {
-        hardState: { term: 0, vote: '', commit: 0 },
-        snapshot: { index: 0, term: 0, conf },
-        entries: [],
-      };
-      this.members.set(id, { node: this.boot(config, disk), disk, config, applied: [], crashed: false });
+      const disk: Disk = { hardState: initial.hardState, snapshot: initial.snapshot, entries: [...initial.entries] };
+      const mutations: Mutations = options.get('mutation') === 'commit-old-term' ? { commitOldTerm: true } : {};
+      this.members.set(id, {
+        node: this.boot(config, disk, mutations),
+        disk,
+        config,
+        mutations,
+        applied: [],
+        crashed: false,
+      });
+      // A driver applies what its disk says is committed as soon as it boots.
+      this.processReady(id);
     }
-    return [`added ${ids.join(', ')} voters=${voters.join(',')} learners=${learners.join(',') || '-'}`];
+    return [`added ${ids.join(', ')}${joining ? ' (joining, empty)' : ' (founding voters)'}`];
   }
 
-  private boot(config: RaftConfig, disk: Disk): RaftNode {
+  private boot(config: RaftConfig, disk: Disk, mutations: Mutations): RaftNode {
     // One fixed seed per id: golden output must not change from run to run.
     const seed = [...config.id].reduce((sum, ch) => sum * 31 + ch.charCodeAt(0), 7);
     return new RaftNode({
@@ -136,6 +147,7 @@ export class InteractionEnv {
       hardState: disk.hardState,
       snapshot: disk.snapshot,
       entries: disk.entries,
+      mutations,
     });
   }
 
@@ -220,9 +232,10 @@ export class InteractionEnv {
   /** Restart from the disk alone: everything in memory is lost, as after a crash. */
   private restart(id: NodeId): string[] {
     const member = this.member(id);
-    member.node = this.boot(member.config, member.disk);
+    member.node = this.boot(member.config, member.disk, member.mutations);
     member.applied = member.applied.filter((e) => e.index <= member.disk.snapshot.index);
     member.crashed = false;
+    this.processReady(id);
     const h = member.disk.hardState;
     return [
       `${id} restarted: term=${h.term} vote=${h.vote || '-'} commit=${h.commit} entries=${member.disk.entries.length}`,

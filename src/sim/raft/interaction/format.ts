@@ -1,12 +1,17 @@
+import { decodeConfChange } from '../../../raft/conf-change.ts';
 import type { Message } from '../../../raft/messages.ts';
 import type { Ready } from '../../../raft/raft-node.ts';
 import type { Entry } from '../../../raft/types.ts';
 
 /** Compact text forms for golden output: stable, short, and easy to read in a diff. */
 export function formatEntry(entry: Entry): string {
-  if (entry.kind === 'noop') return `${entry.term}/${entry.index} noop`;
-  const text = new TextDecoder().decode(entry.data);
-  return `${entry.term}/${entry.index} ${entry.kind === 'config' ? 'conf ' : ''}${text}`;
+  const position = `${entry.term}/${entry.index}`;
+  if (entry.kind === 'noop') return `${position} noop`;
+  if (entry.kind === 'config') {
+    const change = decodeConfChange(entry.data);
+    return `${position} conf ${change.type} ${change.node}`;
+  }
+  return `${position} ${new TextDecoder().decode(entry.data)}`;
 }
 
 export function formatEntries(entries: readonly Entry[]): string {

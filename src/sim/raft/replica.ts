@@ -1,0 +1,284 @@
+import { assert } from '../../core/assert.ts';
+import type { Prng } from '../../core/prng.ts';
+import { raftConfig } from '../../raft/config.ts';
+import type { Proposed, Role } from '../../raft/raft.ts';
+import { RaftNode, type Ready } from '../../raft/raft-node.ts';
+import type { InitialState } from '../../raft/bootstrap.ts';
+import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
+import type { Scheduler } from '../core/scheduler.ts';
+import { ChainMachine } from './chain-machine.ts';
+import { SimDisk, type DurableState } from './disk.ts';
+import type { Packet } from './network.ts';
+import { drawDelay, type SimOptions } from './options.ts';
+
+/** What the cluster and its checkers learn from a replica as it runs. */
+export interface ReplicaObserver {
+  statusChanged(id: NodeId, role: Role, term: number): void;
+  applied(id: NodeId, entry: Entry, machine: ChainMachine): void;
+  restored(id: NodeId, meta: SnapshotMeta, machine: ChainMachine): void;
+  /** A new vote was persisted and the messages it promises were sent. */
+  voted(id: NodeId): void;
+  /** This member, as leader, just applied its first entries since it was elected. */
+  leaderFirstCommit(id: NodeId): void;
+  /** A new leader's first entries are durable and its messages are about to leave; true: crash now instead. */
+  crashBeforeFirstSend(id: NodeId): boolean;
+  trace(line: string): void;
+  /** Per-Ready detail; only a full trace (--trace) records it. */
+  detail?(line: string): void;
+}
+
+/**
+ * The simulator's driver for one member: it runs the real RaftNode and does
+ * what each Ready asks in the documented order — persist, sync (after a
+ * simulated fsync delay), send, apply, advance — over the simulated disk
+ * and network. Crashing drops everything not synced; restarting rebuilds
+ * the member from its disk alone.
+ */
+export class SimReplica {
+  node: RaftNode | undefined;
+  machine = new ChainMachine();
+  readonly disk: SimDisk;
+  /** Bumped on every crash, so callbacks scheduled before it do nothing. */
+  private generation = 0;
+  private processing = false;
+  private readonly incomingSnapshots = new Map<string, Uint8Array>();
+  private lastRole: Role = 'follower';
+  /** The term in which this member last saw itself commit as leader. */
+  private committedAsLeaderIn = 0;
+  /** The term in which this member last persisted entries as leader. */
+  private persistedAsLeaderIn = 0;
+  /** The last vote persisted, as term/candidate, so a crash point fires once per vote. */
+  private lastVote = '';
+  private lastTerm = 0;
+  private readonly tickMs: number;
+
+  constructor(
+    readonly id: NodeId,
+    initial: InitialState,
+    private readonly options: SimOptions,
+    private readonly scheduler: Scheduler,
+    private readonly prng: Prng,
+    private readonly send: (packet: Packet) => void,
+    private readonly observer: ReplicaObserver,
+  ) {
+    this.disk = new SimDisk({
+      hardState: initial.hardState,
+      snapshot: { meta: initial.snapshot, data: new ChainMachine().snapshot() },
+      entries: initial.entries,
+    });
+    this.tickMs = options.tickMs * (1 + (prng.next() * 2 - 1) * options.clockDrift);
+    this.start();
+  }
+
+  get alive(): boolean {
+    return this.node !== undefined;
+  }
+
+  crash(): void {
+    if (this.node === undefined) return;
+    this.generation += 1;
+    this.node = undefined;
+    this.processing = false;
+    this.incomingSnapshots.clear();
+    this.disk.crash();
+    this.observer.trace(`${this.id} CRASH`);
+  }
+
+  /** Boot from the durable state, as a real node does after a restart. */
+  start(): void {
+    assert(this.node === undefined, 'only a stopped replica starts');
+    const durable = this.readDurable();
+    this.machine = new ChainMachine();
+    this.machine.restore(durable.snapshot.data);
+    this.node = new RaftNode({
+      config: raftConfig({
+        id: this.id,
+        electionTicks: this.options.electionTicks,
+        heartbeatTicks: this.options.heartbeatTicks,
+        preVote: this.options.preVote,
+        checkQuorum: this.options.checkQuorum,
+        maxSizePerMsgBytes: this.options.maxSizePerMsgBytes,
+        maxInflightMsgs: this.options.maxInflightMsgs,
+      }),
+      prng: this.prng.fork(),
+      hardState: durable.hardState,
+      snapshot: durable.snapshot.meta,
+      entries: durable.entries.filter((e) => e.index > durable.snapshot.meta.index),
+      mutations: this.options.mutations,
+    });
+    this.lastRole = 'follower';
+    this.lastTerm = durable.hardState.term;
+    this.scheduleTick(this.generation);
+    this.kick();
+  }
+
+  private readDurable(): DurableState {
+    const durable = this.disk.read();
+    if (this.options.mutations.forgetVoteOnRestart !== true) return durable;
+    return { ...durable, hardState: { ...durable.hardState, vote: '' } };
+  }
+
+  receive(packet: Packet): void {
+    const node = this.node;
+    if (node === undefined) return;
+    const m = packet.message;
+    if (m.type === 'snap' && packet.snapshotData !== undefined) {
+      this.incomingSnapshots.set(snapshotKey(m.snapshot), packet.snapshotData);
+    }
+    node.step(m);
+    this.afterInput();
+  }
+
+  propose(value: Uint8Array): Proposed {
+    assert(this.node !== undefined, 'proposals go to running replicas');
+    const proposed = this.node.propose([value]);
+    this.afterInput();
+    return proposed;
+  }
+
+  /** Run an arbitrary input against the live node, then process what it produced. */
+  withNode<T>(action: (node: RaftNode) => T): T {
+    assert(this.node !== undefined, 'inputs go to running replicas');
+    const result = action(this.node);
+    this.afterInput();
+    return result;
+  }
+
+  private scheduleTick(generation: number): void {
+    this.scheduler.after(this.tickMs, () => {
+      if (generation !== this.generation || this.node === undefined) return;
+      this.node.tick();
+      this.afterInput();
+      this.scheduleTick(generation);
+    });
+  }
+
+  private afterInput(): void {
+    const node = this.node;
+    if (node === undefined) return;
+    if (node.role !== this.lastRole || node.term !== this.lastTerm) {
+      this.lastRole = node.role;
+      this.lastTerm = node.term;
+      this.observer.statusChanged(this.id, node.role, node.term);
+    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.processing || this.node === undefined || !this.node.hasReady()) return;
+    this.processing = true;
+    const ready = this.node.ready();
+    this.persist(ready);
+    const generation = this.generation;
+    const delay = ready.mustSync ? drawDelay(this.prng, this.options.fsyncMinMs, this.options.fsyncMeanMs) : 0;
+    this.scheduler.after(delay, () => {
+      if (generation !== this.generation) return;
+      if (ready.mustSync) this.disk.sync();
+      this.finish(ready);
+    });
+  }
+
+  private persist(ready: Ready): void {
+    if (ready.snapshot !== undefined) {
+      const data = this.incomingSnapshots.get(snapshotKey(ready.snapshot));
+      assert(data !== undefined, 'snapshot data arrived with the snap message');
+      this.disk.write({ kind: 'snapshot', snapshot: { meta: ready.snapshot, data } });
+    }
+    if (ready.hardState !== undefined) this.disk.write({ kind: 'hardState', hardState: ready.hardState });
+    if (ready.entries.length > 0) this.disk.write({ kind: 'entries', entries: ready.entries });
+  }
+
+  /** Steps 3-5 of the Ready contract, after the writes are durable. */
+  private finish(ready: Ready): void {
+    const node = this.node;
+    assert(node !== undefined, 'a live replica finishes its Ready');
+    this.observer.detail?.(`${this.id} ${describeReady(ready)}`);
+    if (node.role === 'leader' && ready.entries.length > 0 && this.persistedAsLeaderIn !== node.term) {
+      this.persistedAsLeaderIn = node.term;
+      if (this.observer.crashBeforeFirstSend(this.id)) return;
+    }
+    for (const message of ready.messages) this.send(this.packetFor(message));
+    if (ready.snapshot !== undefined) {
+      this.machine.restore(this.disk.snapshot().data);
+      // Only this one: a newer snapshot may have arrived while it was being written.
+      this.incomingSnapshots.delete(snapshotKey(ready.snapshot));
+      this.observer.restored(this.id, ready.snapshot, this.machine);
+    }
+    for (const entry of ready.committedEntries) {
+      if (entry.index <= this.machine.index) continue;
+      assert(entry.index === this.machine.index + 1, `${this.id} applies entries in order`);
+      this.machine.apply(entry);
+      this.observer.applied(this.id, entry, this.machine);
+    }
+    node.advance(ready);
+    this.processing = false;
+    this.maybeCompact(node);
+    this.afterInput();
+    const hard = ready.hardState;
+    if (
+      hard !== undefined &&
+      hard.vote !== '' &&
+      hard.vote !== this.id &&
+      `${hard.term}/${hard.vote}` !== this.lastVote
+    ) {
+      this.lastVote = `${hard.term}/${hard.vote}`;
+      this.observer.voted(this.id);
+    }
+    if (
+      this.node?.role === 'leader' &&
+      ready.committedEntries.length > 0 &&
+      this.committedAsLeaderIn !== this.node.term
+    ) {
+      this.committedAsLeaderIn = this.node.term;
+      this.observer.leaderFirstCommit(this.id);
+    }
+  }
+
+  private packetFor(message: Ready['messages'][number]): Packet {
+    if (message.type !== 'snap') return { message };
+    const stored = this.disk.snapshotAt(message.snapshot.index);
+    assert(stored !== undefined, 'the leader still stores the snapshot it sends');
+    const generation = this.generation;
+    // A real snapshot stream ends in success or failure; tell Raft which.
+    const onOutcome = (delivered: boolean): void => {
+      if (generation !== this.generation) return;
+      this.node?.reportSnapshot(message.to, delivered);
+      this.afterInput();
+    };
+    return { message, snapshotData: stored.data, onOutcome };
+  }
+
+  private maybeCompact(node: RaftNode): void {
+    const status = node.status();
+    if (status.applied - (status.firstIndex - 1) < this.options.compactEveryEntries) return;
+    const meta = node.appliedSnapshotMeta();
+    const keepFrom = Math.max(status.firstIndex, meta.index + 1 - this.options.keepEntries);
+    this.disk.saveSnapshotNow({ meta, data: this.machine.snapshot() }, keepFrom);
+    node.compact(meta, keepFrom);
+    this.observer.trace(`${this.id} snapshot at ${meta.term}/${meta.index}, log from ${keepFrom}`);
+  }
+}
+
+function snapshotKey(meta: SnapshotMeta): string {
+  return `${meta.term}/${meta.index}`;
+}
+
+function describeReady(ready: Ready): string {
+  const parts: string[] = [];
+  const h = ready.hardState;
+  if (h !== undefined) parts.push(`hard=${h.term}/${h.vote || '-'}/${h.commit}`);
+  if (ready.snapshot !== undefined) parts.push(`snap=${snapshotKey(ready.snapshot)}`);
+  const first = ready.entries[0];
+  const last = ready.entries.at(-1);
+  if (first !== undefined && last !== undefined)
+    parts.push(`persist=${first.term}/${first.index}..${last.term}/${last.index}`);
+  const c0 = ready.committedEntries[0];
+  const c1 = ready.committedEntries.at(-1);
+  if (c0 !== undefined && c1 !== undefined) parts.push(`apply=${c0.index}..${c1.index}`);
+  const sent = ready.messages.map(
+    (m) =>
+      `${m.type}>${m.to}${m.type === 'appResp' ? `:${m.reject ? 'R' : ''}${m.index}` : ''}${m.type === 'app' ? `:${m.index}+${m.entries.length}c${m.commit}` : ''}`,
+  );
+  if (sent.length > 0) parts.push(`send=${sent.join(',')}`);
+  return parts.join(' ');
+}
