@@ -1,0 +1,83 @@
+import { assert } from '../../core/assert.ts';
+
+/**
+ * Lowe's memoization ("Testing for linearizability", 2017, §4): a search
+ * configuration is the set of operations linearized so far plus the model
+ * state they lead to, and the entries still to place are determined by that
+ * set. If a configuration was reached before, everything after it was already
+ * explored without success, so the search need not go there again.
+ */
+
+/** A 32-bit avalanche mix (splitmix32's finalizer), used as Zobrist keys for set members. */
+function mix32(value: number): number {
+  let z = (value + 0x9e3779b9) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/**
+ * The set of linearized operations of one partition, by index, as a bitset
+ * with a 64-bit Zobrist hash kept up to date on every change, so looking a
+ * configuration up costs O(1) rather than O(operations).
+ */
+export class OperationSet {
+  private readonly words: Uint32Array;
+  private hashLow = 0;
+  private hashHigh = 0;
+
+  constructor(readonly capacity: number) {
+    this.words = new Uint32Array(Math.ceil(capacity / 32));
+  }
+
+  add(index: number): void {
+    assert(!this.has(index), `operation ${index} is added to the linearized set once`);
+    this.toggle(index);
+  }
+
+  remove(index: number): void {
+    assert(this.has(index), `operation ${index} is in the linearized set when removed`);
+    this.toggle(index);
+  }
+
+  has(index: number): boolean {
+    assert(index >= 0 && index < this.capacity, `operation index ${index} is within the partition`);
+    return ((this.words[index >>> 5] ?? 0) & (1 << (index & 31))) !== 0;
+  }
+
+  hash(): string {
+    return `${this.hashLow.toString(36)}.${this.hashHigh.toString(36)}`;
+  }
+
+  equals(words: Uint32Array): boolean {
+    return words.every((word, i) => word === this.words[i]);
+  }
+
+  copyWords(): Uint32Array {
+    return this.words.slice();
+  }
+
+  private toggle(index: number): void {
+    this.words[index >>> 5] = ((this.words[index >>> 5] ?? 0) ^ (1 << (index & 31))) >>> 0;
+    this.hashLow = (this.hashLow ^ mix32(2 * index)) >>> 0;
+    this.hashHigh = (this.hashHigh ^ mix32(2 * index + 1)) >>> 0;
+  }
+}
+
+/** Configurations the search has reached; exact, with the Zobrist hash only choosing the bucket. */
+export class SeenConfigurations {
+  private readonly buckets = new Map<string, Uint32Array[]>();
+
+  /** Marks (linearized, stateHash) as seen; false if it had been seen already. */
+  visit(linearized: OperationSet, stateHash: string): boolean {
+    const key = `${linearized.hash()}|${stateHash}`;
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      this.buckets.set(key, [linearized.copyWords()]);
+      return true;
+    }
+    if (bucket.some((words) => linearized.equals(words))) return false;
+    bucket.push(linearized.copyWords());
+    return true;
+  }
+}
