@@ -21,13 +21,19 @@ export interface CheckOptions {
   readonly searchStepsMax?: number;
 }
 
+/**
+ * A partition's operations in one legal order consistent with real time;
+ * unknown-outcome operations that need not take effect are left out.
+ */
+export interface Linearization<I, O> {
+  readonly partition: Partition<I, O>;
+  readonly order: readonly Operation<I, O>[];
+}
+
 export interface Linearizable<I, O> {
   readonly verdict: 'linearizable';
-  /**
-   * For each partition, its operations in one legal order consistent with
-   * real time; unknown-outcome operations that need not take effect are left out.
-   */
-  readonly linearizations: readonly (readonly Operation<I, O>[])[];
+  /** One per partition, smallest partition first. */
+  readonly linearizations: readonly Linearization<I, O>[];
   readonly searchSteps: number;
 }
 
@@ -67,7 +73,7 @@ export function checkLinearizability<S, I, O>(
   assertWellFormed(history);
   const stepsMax = options.searchStepsMax ?? DEFAULT_SEARCH_STEPS_MAX;
   const partitions = partitionsOf(model, history);
-  const linearizations: Operation<I, O>[][] = [];
+  const linearizations: Linearization<I, O>[] = [];
   let searchSteps = 0;
   for (const [position, partition] of partitions.entries()) {
     const outcome = searchLinearization(model, partition.operations, stepsMax - searchSteps);
@@ -79,7 +85,7 @@ export function checkLinearizability<S, I, O>(
     if (outcome.kind === 'violation') {
       return { verdict: 'violation', partition, ...explainViolation(model, partition, outcome), searchSteps };
     }
-    linearizations.push(outcome.order.map((index) => operationAt(partition.operations, index)));
+    linearizations.push({ partition, order: outcome.order.map((index) => operationAt(partition.operations, index)) });
   }
   return { verdict: 'linearizable', linearizations, searchSteps };
 }

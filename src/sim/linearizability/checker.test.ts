@@ -24,7 +24,7 @@ function expectLinearizable(...specs: Spec[]): void {
   const result = checkLinearizability(register, history);
   assert.equal(result.verdict, 'linearizable');
   assert.equal(result.linearizations.length, 1);
-  assert.equal(linearizationFlaw(register, history, result.linearizations[0] ?? []), undefined);
+  assert.equal(linearizationFlaw(register, history, result.linearizations[0]?.order ?? []), undefined);
 }
 
 function expectViolation(...specs: Spec[]): Violation<RegisterInput, RegisterOutput> {
@@ -38,7 +38,9 @@ const ids = (operations: readonly RegisterOperation[]) => operations.map((operat
 describe('linearizability checker: classic histories', () => {
   it('accepts the empty history without searching', () => {
     const result = checkLinearizability(register, []);
-    assert.deepEqual(result, { verdict: 'linearizable', linearizations: [[]], searchSteps: 0 });
+    assert.equal(result.verdict, 'linearizable');
+    assert.deepEqual(result.linearizations[0]?.order, []);
+    assert.equal(result.searchSteps, 0);
   });
 
   it('rejects a stale read after a completed write, and names the operations involved', () => {

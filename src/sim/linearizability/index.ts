@@ -18,6 +18,7 @@ export {
   type CheckOptions,
   type CheckResult,
   type Linearizable,
+  type Linearization,
   type Undecided,
   type Violation,
 } from './check.ts';

@@ -5,7 +5,15 @@ import { assert } from '../../core/assert.ts';
  * configuration is the set of operations linearized so far plus the model
  * state they lead to, and the entries still to place are determined by that
  * set. If a configuration was reached before, everything after it was already
- * explored without success, so the search need not go there again.
+ * explored (or is being explored above it), so the search need not go there
+ * again.
+ *
+ * Unknown-outcome operations get a stronger rule, subsumption: of two
+ * configurations with the same completed operations and the same state, the
+ * one in which fewer unknown-outcome operations took effect has every option
+ * the other has, since an unknown-outcome operation may also never take
+ * effect. Once it was reached, the other is skipped. Without this, each
+ * pending unknown-outcome operation could double the configurations searched.
  */
 
 /** A 32-bit avalanche mix (splitmix32's finalizer), used as Zobrist keys for set members. */
@@ -53,6 +61,16 @@ export class OperationSet {
     return words.every((word, i) => word === this.words[i]);
   }
 
+  /** Whether every member of `words` (a set of the same capacity) is in this set. */
+  includes(words: Uint32Array): boolean {
+    return words.every((word, i) => (word & ~(this.words[i] ?? 0)) === 0);
+  }
+
+  /** Whether every member of this set is in `words` (a set of the same capacity). */
+  within(words: Uint32Array): boolean {
+    return this.words.every((word, i) => (word & ~(words[i] ?? 0)) === 0);
+  }
+
   copyWords(): Uint32Array {
     return this.words.slice();
   }
@@ -64,20 +82,33 @@ export class OperationSet {
   }
 }
 
+interface SeenCompleted {
+  readonly completed: Uint32Array;
+  /** The unknown-outcome sets reached with these completed operations and state; none contains another. */
+  unknowns: Uint32Array[];
+}
+
 /** Configurations the search has reached; exact, with the Zobrist hash only choosing the bucket. */
 export class SeenConfigurations {
-  private readonly buckets = new Map<string, Uint32Array[]>();
+  private readonly buckets = new Map<string, SeenCompleted[]>();
 
-  /** Marks (linearized, stateHash) as seen; false if it had been seen already. */
-  visit(linearized: OperationSet, stateHash: string): boolean {
-    const key = `${linearized.hash()}|${stateHash}`;
-    const bucket = this.buckets.get(key);
-    if (bucket === undefined) {
-      this.buckets.set(key, [linearized.copyWords()]);
+  /**
+   * Marks the configuration as reached; false if it is subsumed by one
+   * reached before: the same completed operations and state, with a subset of
+   * its unknown-outcome operations.
+   */
+  visit(completed: OperationSet, unknown: OperationSet, stateHash: string): boolean {
+    const key = `${completed.hash()}|${stateHash}`;
+    const bucket = this.buckets.get(key) ?? [];
+    if (bucket.length === 0) this.buckets.set(key, bucket);
+    const seen = bucket.find((candidate) => completed.equals(candidate.completed));
+    if (seen === undefined) {
+      bucket.push({ completed: completed.copyWords(), unknowns: [unknown.copyWords()] });
       return true;
     }
-    if (bucket.some((words) => linearized.equals(words))) return false;
-    bucket.push(linearized.copyWords());
+    if (seen.unknowns.some((words) => unknown.includes(words))) return false;
+    seen.unknowns = seen.unknowns.filter((words) => !unknown.within(words));
+    seen.unknowns.push(unknown.copyWords());
     return true;
   }
 }

@@ -30,6 +30,11 @@ export type SearchOutcome<S> =
  * could not be placed, so it backtracks. The history is linearizable once
  * every completed operation is placed; unknown-outcome operations left over
  * are the ones that never took effect.
+ *
+ * Before backtracking at a return entry, the walk makes a second pass over
+ * the same entries for unknown-outcome operations: trying "never took
+ * effect" first makes the later configurations that include them subsumed by
+ * the ones without (see memo.ts), instead of the other way round.
  */
 export function searchLinearization<S, I, O>(
   model: Model<S, I, O>,
@@ -40,21 +45,28 @@ export function searchLinearization<S, I, O>(
   return new Search(model, operations).run(stepsMax);
 }
 
-/** The state before the operation at `entry` was linearized, to restore on backtracking. */
+/** Which operations a walk over the list tries to place: completed ones, then unknown-outcome ones. */
+type Pass = 'completed' | 'unknown';
+
+/** The search just before the operation at `entry` was linearized, to restore on backtracking. */
 interface Frame<S> {
   readonly entry: number;
   readonly state: S;
   readonly stateHash: string;
+  /** Whether the walk had passed an unknown-outcome operation before `entry`, so it owes a second pass. */
+  readonly unknownSkipped: boolean;
 }
 
 class Search<S, I, O> {
   private readonly list: EntryList;
-  private readonly linearized: OperationSet;
+  /** Each operation's position in `placedCompleted` or `placedUnknown`. */
+  private readonly slots: Int32Array;
+  private readonly placedCompleted: OperationSet;
+  private readonly placedUnknown: OperationSet;
   private readonly seen = new SeenConfigurations();
   private readonly stack: Frame<S>[] = [];
   private state: S;
   private stateHash: string;
-  private readonly completedTotal: number;
   private completedLeft: number;
   private longest: readonly number[] = [];
   private longestCompleted = 0;
@@ -65,59 +77,102 @@ class Search<S, I, O> {
     private readonly operations: readonly Operation<I, O>[],
   ) {
     this.list = new EntryList(operations);
-    this.linearized = new OperationSet(operations.length);
+    let completed = 0;
+    this.slots = Int32Array.from(operations, (operation, index) =>
+      isCompleted(operation) ? completed++ : index - completed,
+    );
+    this.placedCompleted = new OperationSet(completed);
+    this.placedUnknown = new OperationSet(operations.length - completed);
+    this.completedLeft = completed;
     this.state = model.init();
     this.stateHash = model.hash(this.state);
     this.stateAfterLongest = this.state;
-    this.completedTotal = operations.filter(isCompleted).length;
-    this.completedLeft = this.completedTotal;
+    this.seen.visit(this.placedCompleted, this.placedUnknown, this.stateHash);
   }
 
   run(stepsMax: number): SearchOutcome<S> {
     let entry = this.list.first();
+    let pass: Pass = 'completed';
+    let unknownSkipped = false;
     let steps = 0;
     while (this.completedLeft > 0) {
       if (steps === stepsMax) return { kind: 'exhausted', steps };
       steps += 1;
       assert(entry !== END, 'an unplaced completed operation keeps its return entry in the list');
-      if (!this.list.isCall(entry)) {
+      if (this.list.isCall(entry)) {
+        const kind = this.passOf(entry);
+        if (kind === pass && this.tryLinearize(entry, unknownSkipped)) {
+          [entry, pass, unknownSkipped] = [this.list.first(), 'completed', false];
+        } else {
+          unknownSkipped ||= kind === 'unknown';
+          entry = this.list.next(entry);
+        }
+      } else if (pass === 'completed' && unknownSkipped) {
+        [entry, pass] = [this.list.first(), 'unknown'];
+      } else {
         const frame = this.stack.pop();
         if (frame === undefined) {
           return { kind: 'violation', longest: this.longest, stateAfterLongest: this.stateAfterLongest, steps };
         }
         this.undo(frame);
-        entry = this.list.next(frame.entry);
-      } else if (this.tryLinearize(entry)) {
-        entry = this.list.first();
-      } else {
-        entry = this.list.next(entry);
+        [entry, pass, unknownSkipped] = [this.list.next(frame.entry), this.passOf(frame.entry), frame.unknownSkipped];
       }
     }
     return { kind: 'linearizable', order: this.stack.map((frame) => this.list.operation(frame.entry)), steps };
   }
 
-  private tryLinearize(entry: number): boolean {
+  private passOf(entry: number): Pass {
+    return isCompleted(operationAt(this.operations, this.list.operation(entry))) ? 'completed' : 'unknown';
+  }
+
+  private tryLinearize(entry: number, unknownSkipped: boolean): boolean {
     const index = this.list.operation(entry);
     const operation = operationAt(this.operations, index);
     const result = this.model.step(this.state, operation.input, operation.output);
     if (!result.ok) return false;
     const nextHash = this.model.hash(result.next);
-    // An unknown-outcome operation that leaves the state unchanged is
-    // indistinguishable from one that never took effect, which is always
-    // allowed: skipping it loses no linearization and prunes the search.
-    if (!isCompleted(operation) && nextHash === this.stateHash) return false;
-    this.linearized.add(index);
-    if (!this.seen.visit(this.linearized, nextHash)) {
-      this.linearized.remove(index);
+    if (!isCompleted(operation) && this.overwritesUnknown(operation, nextHash)) return false;
+    this.setPlaced(index, true);
+    if (!this.seen.visit(this.placedCompleted, this.placedUnknown, nextHash)) {
+      this.setPlaced(index, false);
       return false;
     }
-    this.stack.push({ entry, state: this.state, stateHash: this.stateHash });
+    this.stack.push({ entry, state: this.state, stateHash: this.stateHash, unknownSkipped });
     this.state = result.next;
     this.stateHash = nextHash;
     this.list.lift(entry);
-    if (isCompleted(operation)) this.completedLeft -= 1;
     this.recordIfLongest();
     return true;
+  }
+
+  /**
+   * Whether `operation` (unknown outcome) would leave the same state if the
+   * unknown-outcome operation just placed had not been: then placing it
+   * straight from the configuration before that one, which the search tries
+   * too, subsumes this (see memo.ts). Without this rule a run of k pending
+   * unknown writes is searched in all its 2^k subsets at every point.
+   */
+  private overwritesUnknown(operation: Operation<I, O>, nextHash: string): boolean {
+    const top = this.stack.at(-1);
+    if (top === undefined || this.passOf(top.entry) === 'completed') return false;
+    const alone = this.model.step(top.state, operation.input, undefined);
+    return alone.ok && this.model.hash(alone.next) === nextHash;
+  }
+
+  private undo(frame: Frame<S>): void {
+    this.list.unlift(frame.entry);
+    this.setPlaced(this.list.operation(frame.entry), false);
+    this.state = frame.state;
+    this.stateHash = frame.stateHash;
+  }
+
+  private setPlaced(index: number, placed: boolean): void {
+    const completed = isCompleted(operationAt(this.operations, index));
+    const set = completed ? this.placedCompleted : this.placedUnknown;
+    const slot = this.slots[index] ?? -1;
+    if (placed) set.add(slot);
+    else set.remove(slot);
+    if (completed) this.completedLeft += placed ? -1 : 1;
   }
 
   /**
@@ -126,21 +181,11 @@ class Search<S, I, O> {
    * the failure without guessing at effects nobody saw.
    */
   private recordIfLongest(): void {
-    const placed = this.completedTotal - this.completedLeft;
-    const better =
-      placed > this.longestCompleted || (placed === this.longestCompleted && this.stack.length < this.longest.length);
-    if (!better) return;
+    const placed = this.placedCompleted.capacity - this.completedLeft;
+    const longer = placed > this.longestCompleted;
+    if (!longer && !(placed === this.longestCompleted && this.stack.length < this.longest.length)) return;
     this.longest = this.stack.map((frame) => this.list.operation(frame.entry));
     this.longestCompleted = placed;
     this.stateAfterLongest = this.state;
-  }
-
-  private undo(frame: Frame<S>): void {
-    const index = this.list.operation(frame.entry);
-    this.list.unlift(frame.entry);
-    this.linearized.remove(index);
-    this.state = frame.state;
-    this.stateHash = frame.stateHash;
-    if (isCompleted(operationAt(this.operations, index))) this.completedLeft += 1;
   }
 }
