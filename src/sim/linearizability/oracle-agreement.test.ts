@@ -84,21 +84,19 @@ const arbitraryKvHistory: fc.Arbitrary<Operation<KvInput, KvOutput>[]> = fc
   );
 
 describe('linearizability checker agrees with a brute-force oracle', () => {
-  it('on 3,000 small key-value histories with arbitrary outputs', () => {
+  it('on 2,000 small key-value histories with arbitrary outputs', (t) => {
     let linearizable = 0;
     fc.assert(
       fc.property(arbitraryKvHistory, (history) => {
         if (agree(kvModel, history)) linearizable += 1;
       }),
-      { numRuns: 3_000, seed: 4 },
+      { numRuns: 2_000, seed: 4 },
     );
-    assert.ok(
-      linearizable > 300 && linearizable < 2_700,
-      `${linearizable} of 3,000 linearizable: both verdicts covered`,
-    );
+    t.diagnostic(`${linearizable} of 2,000 linearizable`);
+    assert.ok(linearizable > 200 && linearizable < 1_800, 'both verdicts are covered');
   });
 
-  it('on 2,000 small histories recorded from correct and buggy objects', () => {
+  it('on 1,000 small key-value and 1,000 register histories recorded from correct and buggy objects', (t) => {
     let linearizable = 0;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom(undefined, ...KV_BUGS), (seed, bug) => {
@@ -110,11 +108,9 @@ describe('linearizability checker agrees with a brute-force oracle', () => {
         const registerOptions = { ...options, operations: 9, object: new Register(0), nextInput: randomRegisterInput };
         assert.ok(agree(registerModel(0), randomHistory(prng, registerOptions)), 'a correct register is linearizable');
       }),
-      { numRuns: 2_000, seed: 5 },
+      { numRuns: 1_000, seed: 5 },
     );
-    assert.ok(
-      linearizable > 500 && linearizable < 1_900,
-      `${linearizable} of 2,000 linearizable: both verdicts covered`,
-    );
+    t.diagnostic(`${linearizable} of 1,000 key-value histories linearizable`);
+    assert.ok(linearizable > 250 && linearizable < 950, 'both verdicts are covered');
   });
 });

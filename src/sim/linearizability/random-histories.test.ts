@@ -15,7 +15,7 @@ import { KvStore, randomKvInput, randomRegisterInput, Register } from './testkit
 import { linearizationFlaw } from './testkit/oracles.ts';
 import { randomHistory } from './testkit/random-history.ts';
 
-const SEEDS = 300;
+const SEEDS = 200;
 
 /** Checks one history that must be linearizable; returns how many unknown operations its linearizations leave out. */
 function expectLinearizable<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], seed: number): number {
