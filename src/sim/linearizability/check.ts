@@ -5,10 +5,11 @@ import { explainViolation } from './report.ts';
 import { searchLinearization } from './search.ts';
 
 /**
- * The default step budget: enough for thousands of operations per key from a
- * correct store (the 2,000-operation test history needs about 0.5% of it),
- * small enough to end in seconds with bounded memory (each step remembers at
- * most one configuration).
+ * The default step budget: the 2,000-operation test history needs about 4% of
+ * it; the hardest 200-operation single-key histories measured (a buggy store,
+ * 10% unknown outcomes, three distinct values) need it all. A step is one list
+ * entry visited, a few microseconds; memory grows only with configurations
+ * stored, at most one a step (the whole process stayed under 160 MB in those runs).
  */
 export const DEFAULT_SEARCH_STEPS_MAX = 2_000_000;
 

@@ -9,11 +9,20 @@ import { assert } from '../../core/assert.ts';
  * again.
  *
  * Unknown-outcome operations get a stronger rule, subsumption: of two
- * configurations with the same completed operations and the same state, the
- * one in which fewer unknown-outcome operations took effect has every option
- * the other has, since an unknown-outcome operation may also never take
- * effect. Once it was reached, the other is skipped. Without this, each
- * pending unknown-outcome operation could double the configurations searched.
+ * configurations with the same completed operations and the same state, one
+ * whose placed unknown-outcome operations are a subset of the other's has
+ * every option the other has, since an unknown-outcome operation may also
+ * never take effect. Once it was reached, the other is skipped. Without this,
+ * each pending unknown-outcome operation could double the configurations
+ * searched.
+ *
+ * Why skipping stays complete: suppose a linearization exists but the search
+ * fails. Among the configurations it reached that can still be completed,
+ * rank by most completed operations placed, then fewest steps left to
+ * complete, then fewest unknown-outcome operations placed, and take the best.
+ * Had it been skipped, the configuration subsuming it would rank better, so
+ * it was explored; then the next configuration on its shortest way to
+ * completion was reached and ranks better still. Contradiction.
  */
 
 /** A 32-bit avalanche mix (splitmix32's finalizer), used as Zobrist keys for set members. */
@@ -25,9 +34,9 @@ function mix32(value: number): number {
 }
 
 /**
- * The set of linearized operations of one partition, by index, as a bitset
- * with a 64-bit Zobrist hash kept up to date on every change, so looking a
- * configuration up costs O(1) rather than O(operations).
+ * A set of operations of one partition, numbered 0..capacity-1, as a bitset
+ * with a 64-bit Zobrist hash kept up to date on every change, so finding a
+ * configuration's bucket costs O(1) rather than O(operations).
  */
 export class OperationSet {
   private readonly words: Uint32Array;

@@ -102,20 +102,25 @@ class Search<S, I, O> {
       if (this.list.isCall(entry)) {
         const kind = this.passOf(entry);
         if (kind === pass && this.tryLinearize(entry, unknownSkipped)) {
-          [entry, pass, unknownSkipped] = [this.list.first(), 'completed', false];
+          entry = this.list.first();
+          pass = 'completed';
+          unknownSkipped = false;
         } else {
           unknownSkipped ||= kind === 'unknown';
           entry = this.list.next(entry);
         }
       } else if (pass === 'completed' && unknownSkipped) {
-        [entry, pass] = [this.list.first(), 'unknown'];
+        entry = this.list.first();
+        pass = 'unknown';
       } else {
         const frame = this.stack.pop();
         if (frame === undefined) {
           return { kind: 'violation', longest: this.longest, stateAfterLongest: this.stateAfterLongest, steps };
         }
         this.undo(frame);
-        [entry, pass, unknownSkipped] = [this.list.next(frame.entry), this.passOf(frame.entry), frame.unknownSkipped];
+        entry = this.list.next(frame.entry);
+        pass = this.passOf(frame.entry);
+        unknownSkipped = frame.unknownSkipped;
       }
     }
     return { kind: 'linearizable', order: this.stack.map((frame) => this.list.operation(frame.entry)), steps };
@@ -146,10 +151,12 @@ class Search<S, I, O> {
   }
 
   /**
-   * Whether `operation` (unknown outcome) would leave the same state if the
-   * unknown-outcome operation just placed had not been: then placing it
-   * straight from the configuration before that one, which the search tries
-   * too, subsumes this (see memo.ts). Without this rule a run of k pending
+   * Whether `operation` (unknown outcome) leaves the same state as it would
+   * have without the unknown-outcome operation placed just before it. The
+   * configuration before that one was in its unknown-outcome pass, which
+   * tries `operation` too and reaches the same completed operations and state
+   * with fewer unknown-outcome operations placed: a configuration that
+   * subsumes this one (see memo.ts). Without this rule a run of k pending
    * unknown writes is searched in all its 2^k subsets at every point.
    */
   private overwritesUnknown(operation: Operation<I, O>, nextHash: string): boolean {
