@@ -59,9 +59,13 @@ export class LogMirror {
     this.hardStateValue = state;
   }
 
-  /** A marker not newer than the current snapshot changes nothing (replay meets old markers in segment headers). */
+  /**
+   * A marker not newer than the current snapshot changes nothing: replay
+   * meets each marker again in the headers of later segments, by then with
+   * the entries after it already appended.
+   */
   applySnapshot(meta: SnapshotMeta): void {
-    if (meta.index < this.snapshotIndex()) return;
+    if (meta.index <= this.snapshotIndex()) return;
     const log = this.entriesValue;
     const at = log.findIndex((entry) => entry.index === meta.index);
     const matches = at >= 0 && log[at]!.term === meta.term;

@@ -102,6 +102,22 @@ describe('WAL', () => {
       });
     }));
 
+  it('keeps the entries after a snapshot marker when later segment headers carry the same marker', () =>
+    withTempDir(async (dir) => {
+      await withWal(dir, { segmentSizeBytes: 600 }, async (wal) => {
+        await wal.append({ entries: entries(1, 20) });
+        await wal.saveSnapshotMarker({ index: 20, term: 1, conf });
+        for (let first = 21; first <= 200; first += 10) await wal.append({ entries: entries(first, first + 9) });
+        assert.ok(wal.segmentFiles().length > 3);
+      });
+      await withWal(dir, {}, async (wal) => {
+        assert.deepEqual(
+          wal.readAll().entries.map((e) => e.index),
+          entries(21, 200).map((e) => e.index),
+        );
+      });
+    }));
+
   it('truncates a torn last record with a warning and keeps every complete record', () =>
     withTempDir(async (dir) => {
       await fill(dir, 20, 5);
