@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { MemoryBackend } from '../../src/kv/memory-backend.ts';
-import { MvccStore } from '../../src/kv/mvcc-store.ts';
+import type { MvccStore } from '../../src/kv/mvcc-store.ts';
 import type { KeyValue } from '../../src/kv/types.ts';
 import { DurableKv } from '../../src/storage/durable-kv.ts';
 import type { LogState } from '../../src/storage/log-storage.ts';
