@@ -122,6 +122,11 @@ export class BinaryReader {
     return value;
   }
 
+  /** How many bytes have been read. */
+  get position(): number {
+    return this.offset;
+  }
+
   /** Everything not yet read. */
   rest(): Uint8Array {
     return this.raw(this.buffer.length - this.offset);

@@ -131,7 +131,7 @@ function tryRecord(bytes: Uint8Array, offset: number): { key: Uint8Array; value:
   try {
     const key = reader.bytes();
     const value = reader.bytes();
-    return { key, value, end: bytes.length - reader.rest().length };
+    return { key, value, end: offset + reader.position };
   } catch {
     return undefined;
   }
