@@ -24,6 +24,19 @@ export async function writeFully(handle: FileHandle, bytes: Uint8Array, position
 }
 
 /**
+ * Writes `buffers` back to back at `position` with one vectored write (no
+ * copy into one buffer); a short write is finished with plain writes.
+ */
+export async function writeFullyV(handle: FileHandle, buffers: readonly Uint8Array[], position: number): Promise<void> {
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  const { bytesWritten } = await handle.writev(buffers as Uint8Array[], position);
+  if (bytesWritten < total) {
+    const rest = Buffer.concat(buffers as Uint8Array[]).subarray(bytesWritten);
+    await writeFully(handle, rest, position + bytesWritten);
+  }
+}
+
+/**
  * Creates `path` atomically: the bytes go to `path.tmp`, are synced, renamed
  * into place, and the directory is synced. A crash leaves either no file or
  * the whole file (plus, at worst, a stale .tmp that the next open removes).

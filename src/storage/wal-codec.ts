@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter } from '../core/binary.ts';
 import type { ConfState, Entry, EntryKind, HardState, SnapshotMeta } from '../raft/types.ts';
+import { encodeRecordInPlace, RecordType } from './wal-record.ts';
 
 /**
  * Payload encodings of the WAL's record types (wal-record.ts frames them).
@@ -14,10 +15,33 @@ export const WAL_FORMAT_VERSION = 1;
 
 const kinds: readonly EntryKind[] = ['normal', 'noop', 'config'];
 
-export function encodeEntry(entry: Entry): Uint8Array {
-  const writer = new BinaryWriter(24 + entry.data.length);
-  writer.uvarint(entry.term).uvarint(entry.index).u8(kinds.indexOf(entry.kind));
-  return writer.raw(entry.data).finish();
+/** An entry's complete WAL record (framed), built in one allocation. */
+export function encodeEntryRecord(entry: Entry): Uint8Array {
+  const payloadBytes = varintBytes(entry.term) + varintBytes(entry.index) + 1 + entry.data.length;
+  return encodeRecordInPlace(RecordType.entry, payloadBytes, (record, start) => {
+    let offset = putVarint(record, start, entry.term);
+    offset = putVarint(record, offset, entry.index);
+    record[offset] = kinds.indexOf(entry.kind);
+    record.set(entry.data, offset + 1);
+  });
+}
+
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes += 1;
+  return bytes;
+}
+
+/** Writes `value` as an unsigned LEB128 varint at `offset` (as BinaryWriter.uvarint); returns the offset after it. */
+function putVarint(bytes: Uint8Array, offset: number, value: number): number {
+  let rest = value;
+  let at = offset;
+  while (rest >= 0x80) {
+    bytes[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes[at++] = rest;
+  return at;
 }
 
 export function decodeEntry(payload: Uint8Array): Entry {

@@ -25,12 +25,24 @@ export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 const validTypes: ReadonlySet<number> = new Set(Object.values(RecordType));
 
 export function encodeRecord(type: RecordType, payload: Uint8Array): Uint8Array {
-  const record = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
+  return encodeRecordInPlace(type, payload.length, (record, offset) => record.set(payload, offset));
+}
+
+/**
+ * Frames a record whose payload `fill` writes straight into the record at
+ * `offset`: one allocation and no copy, for the hot path (entries).
+ */
+export function encodeRecordInPlace(
+  type: RecordType,
+  payloadBytes: number,
+  fill: (record: Uint8Array, offset: number) => void,
+): Uint8Array {
+  const record = new Uint8Array(RECORD_HEADER_BYTES + payloadBytes);
   const view = new DataView(record.buffer);
-  view.setUint32(0, payload.length, true);
+  view.setUint32(0, payloadBytes, true);
   record[8] = type;
-  record.set(payload, RECORD_HEADER_BYTES);
-  view.setUint32(4, recordChecksum(record, payload.length), true);
+  fill(record, RECORD_HEADER_BYTES);
+  view.setUint32(4, recordChecksum(record, payloadBytes), true);
   return record;
 }
 

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { assert } from '../core/assert.ts';
 import { describeError, WeftError } from '../core/errors.ts';
 import type { SnapshotMeta } from '../raft/types.ts';
-import { syncDirectory, truncateDurably, writeFileAtomically, writeFully } from './fs-sync.ts';
+import { syncDirectory, truncateDurably, writeFileAtomically, writeFullyV } from './fs-sync.ts';
 import type { LogMirror } from './log-mirror.ts';
 import type { LogState, LogStorage, LogUpdate } from './log-storage.ts';
-import { encodeEntry, encodeHardState, encodeSegmentHeader, encodeSnapshotMeta } from './wal-codec.ts';
+import { encodeEntryRecord, encodeHardState, encodeSegmentHeader, encodeSnapshotMeta } from './wal-codec.ts';
 import { listSegments, segmentFileName, WAL_DIR_NAME, type SegmentFile } from './wal-files.ts';
-import { encodeRecord, RecordType } from './wal-record.ts';
+import { encodeRecord, RECORD_HEADER_BYTES, RecordType } from './wal-record.ts';
 import { scanSegments, type Damage } from './wal-scan.ts';
 
 /** 'fdatasync': an append resolves once its bytes are on stable storage. 'none': once written (tests and benchmarks only). */
@@ -121,7 +121,7 @@ export class Wal implements LogStorage {
   // async so that a rejected append (limits, a failed WAL) is a rejected promise, never a throw.
   async append(update: LogUpdate): Promise<void> {
     this.mirror.validate(update, this.queuedLastIndex);
-    const records = update.entries.map((entry) => this.record(RecordType.entry, encodeEntry(entry)));
+    const records = update.entries.map((entry) => this.checkSize(encodeEntryRecord(entry)));
     if (update.hardState !== undefined)
       records.push(encodeRecord(RecordType.hardState, encodeHardState(update.hardState)));
     const last = update.entries.at(-1);
@@ -173,15 +173,17 @@ export class Wal implements LogStorage {
     return this.segments;
   }
 
-  private record(type: RecordType, payload: Uint8Array): Uint8Array {
-    if (payload.length > this.options.maxRecordBytes) {
+  /** Rejects an entry whose payload is over maxRecordBytes: reading it back would call it damage. */
+  private checkSize(record: Uint8Array): Uint8Array {
+    const payloadBytes = record.length - RECORD_HEADER_BYTES;
+    if (payloadBytes > this.options.maxRecordBytes) {
       throw new WeftError(
         'ENTRY_TOO_LARGE',
-        `a WAL record of ${payload.length} bytes is over the ${this.options.maxRecordBytes}-byte limit; split the proposal`,
-        { bytes: payload.length, limitBytes: this.options.maxRecordBytes },
+        `a WAL record of ${payloadBytes} bytes is over the ${this.options.maxRecordBytes}-byte limit; split the proposal`,
+        { bytes: payloadBytes, limitBytes: this.options.maxRecordBytes },
       );
     }
-    return encodeRecord(type, payload);
+    return record;
   }
 
   private checkUsable(): void {
@@ -233,9 +235,13 @@ export class Wal implements LogStorage {
     const bytes = batch.reduce((sum, pending) => sum + pending.bytes, 0);
     // Batches are never split across segments, so a segment header always follows whole batches.
     if (this.tail.bytes + bytes > this.options.segmentSizeBytes) await this.roll();
-    const buffer = Buffer.concat(batch.flatMap((pending) => pending.records));
+
     // The tail is opened with O_DSYNC (see openTail): the write returns once the bytes are synced.
-    await writeFully(this.tail.handle, buffer, this.tail.bytes);
+    await writeFullyV(
+      this.tail.handle,
+      batch.flatMap((pending) => pending.records),
+      this.tail.bytes,
+    );
     if (this.options.sync === 'fdatasync') this.stats.syncs += 1;
     this.tail.bytes += bytes;
     this.stats.batches += 1;
