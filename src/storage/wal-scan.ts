@@ -45,7 +45,12 @@ export async function scanSegments(segments: readonly SegmentFile[], maxRecordBy
     const bytes = await readFile(segment.path);
     const stop = replaySegment(bytes, segment, mirror, maxRecordBytes);
     if (stop !== undefined) {
-      const torn = isLast && stop.offset > 0 && validRecordAfter(bytes, stop.offset, maxRecordBytes) === undefined;
+      // Only a bad frame can be torn: a record whose checksum holds but whose content is wrong was written whole.
+      const torn =
+        isLast &&
+        stop.badFrame &&
+        stop.offset > 0 &&
+        validRecordAfter(bytes, stop.offset, maxRecordBytes) === undefined;
       if (stop.offset > 0) good.push(segment);
       const damage = { segment, offset: stop.offset, reason: stop.reason, torn };
       return { mirror, segments: good, tailBytes: stop.offset, damage };
@@ -62,19 +67,19 @@ function replaySegment(
   segment: SegmentFile,
   mirror: LogMirror,
   maxRecordBytes: number,
-): { offset: number; reason: string } | undefined {
+): { offset: number; reason: string; badFrame: boolean } | undefined {
   let offset = 0;
   while (offset < bytes.length) {
     const read = readRecord(bytes, offset, maxRecordBytes);
-    if (!read.ok) return { offset, reason: read.reason };
+    if (!read.ok) return { offset, reason: read.reason, badFrame: true };
     try {
       applyRecord(read.record, segment, mirror);
     } catch (error) {
-      return { offset, reason: describeError(error) };
+      return { offset, reason: describeError(error), badFrame: false };
     }
     offset = read.record.end;
   }
-  return offset === 0 ? { offset: 0, reason: 'empty segment (no header)' } : undefined;
+  return offset === 0 ? { offset: 0, reason: 'empty segment (no header)', badFrame: true } : undefined;
 }
 
 function applyRecord(record: RecordView, segment: SegmentFile, mirror: LogMirror): void {

@@ -6,7 +6,7 @@ import { isWeftError } from '../core/errors.ts';
 import { entries, entry, withTempDir } from './test-helpers.ts';
 import { repairWal } from './wal-repair.ts';
 import { Wal, type WalOptions } from './wal.ts';
-import { RECORD_HEADER_BYTES } from './wal-record.ts';
+import { encodeRecord, RECORD_HEADER_BYTES, RecordType } from './wal-record.ts';
 
 // The WAL on real files: recovery after reopen, group commit, segment
 // rolling and release, and each kind of damage with its documented outcome.
@@ -162,6 +162,17 @@ describe('WAL', () => {
         );
         return true;
       });
+    }));
+
+  it('refuses to start on a last record whose checksum holds but whose content does not decode (not torn)', () =>
+    withTempDir(async (dir) => {
+      await fill(dir, 5, 5);
+      const [segment] = await segmentPaths(dir);
+      await appendFile(segment!, encodeRecord(RecordType.entry, new Uint8Array([1, 6, 9])));
+      await assert.rejects(
+        Wal.open({ dataDir: dir }),
+        (e: unknown) => corruptMatch(dir)(e) && /unknown entry kind 9/.test(String(e)),
+      );
     }));
 
   it('refuses to start when a middle segment is missing', () =>
