@@ -36,10 +36,6 @@ export class KeyIndex {
     return index;
   }
 
-  get size(): number {
-    return this.keys.length;
-  }
-
   /** Position of the first key >= `key`. */
   private lowerBound(key: Uint8Array): number {
     let lo = 0;
