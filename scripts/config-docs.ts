@@ -2,6 +2,7 @@
 // drift from the code (a test compares the two).
 //   node --import tsx scripts/config-docs.ts > docs/config.md
 import { defaultText, envName, flagName, type Schema } from '../src/core/config-schema.ts';
+import { repairSchema } from '../src/cli/repair-command.ts';
 import { statusSchema } from '../src/cli/status-command.ts';
 import { upSchema } from '../src/cli/up-command.ts';
 import { nodeConfigSchema } from '../src/node/config.ts';
@@ -44,6 +45,13 @@ export function configDocs(): string {
     '## `weft status`',
     '',
     ...table(statusSchema),
+    '',
+    '## `weft repair`',
+    '',
+    'Truncates a damaged WAL after its last good record and prints how many entries that dropped',
+    '([docs/storage.md](storage.md#repair)). Run it only on a stopped node; it takes the data directory lock.',
+    '',
+    ...table(repairSchema),
     '',
   ].join('\n');
 }

@@ -13,12 +13,35 @@ export type ErrorCode =
   | 'QUEUE_FULL'
   | 'TRANSPORT_CLOSED'
   | 'REMOTE_ERROR'
+  // Consensus (src/raft).
   | 'NOT_LEADER'
   | 'PROPOSAL_DROPPED'
   | 'CONF_CHANGE_PENDING'
   | 'CONF_CHANGE_INVALID'
   | 'TRANSFER_IN_PROGRESS'
-  | 'OVERLOADED';
+  | 'OVERLOADED'
+  // Decoding stored or received bytes (src/core/binary.ts).
+  | 'DECODE_FAILED'
+  // Durable storage (src/storage): the WAL, snapshots and the KV backend.
+  | 'WAL_CORRUPT'
+  | 'WAL_FAILED'
+  | 'WAL_CLOSED'
+  | 'ENTRY_TOO_LARGE'
+  | 'SNAPSHOT_CORRUPT'
+  | 'SNAPSHOT_MISSING'
+  | 'BACKEND_MISMATCH'
+  // The MVCC key-value state machine (src/kv); messages follow etcd's.
+  | 'COMPACTED'
+  | 'FUTURE_REV'
+  | 'KEY_TOO_LARGE'
+  | 'VALUE_TOO_LARGE'
+  | 'TOO_MANY_OPS'
+  | 'REQUEST_TOO_LARGE'
+  | 'KEY_NOT_FOUND'
+  | 'VALUE_PROVIDED'
+  | 'LEASE_PROVIDED'
+  | 'DUPLICATE_KEY'
+  | 'INVALID_REQUEST';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';

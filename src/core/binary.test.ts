@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { BinaryReader, BinaryWriter, compareBytes } from './binary.ts';
+import { isWeftError } from './errors.ts';
+
+describe('binary codec', () => {
+  it('round-trips varints, bytes, text and booleans', () => {
+    fc.assert(
+      fc.property(
+        fc.maxSafeNat(),
+        fc.uint8Array({ maxLength: 50 }),
+        fc.string(),
+        fc.boolean(),
+        (n, bytes, text, flag) => {
+          const encoded = new BinaryWriter(1).uvarint(n).bytes(bytes).string(text).bool(flag).finish();
+          const reader = new BinaryReader(encoded, 'sample');
+          assert.equal(reader.uvarint(), n);
+          assert.deepEqual(reader.bytes(), bytes);
+          assert.equal(reader.string(), text);
+          assert.equal(reader.bool(), flag);
+          reader.end();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects truncated input and trailing bytes with DECODE_FAILED naming what was decoded', () => {
+    const encoded = new BinaryWriter().bytes(new Uint8Array([1, 2, 3])).finish();
+    assert.throws(
+      () => new BinaryReader(encoded.subarray(0, 3), 'KV command').bytes(),
+      (e: unknown) => isWeftError(e, 'DECODE_FAILED') && /KV command: length 3 runs past the end/.test(e.message),
+    );
+    const reader = new BinaryReader(new Uint8Array([0, 9]), 'thing');
+    reader.u8();
+    assert.throws(() => reader.end(), /1 trailing bytes/);
+    assert.throws(() => new BinaryReader(new Uint8Array(9).fill(0x80), 'v').uvarint(), /longer than 8 bytes/);
+  });
+
+  it('orders byte strings lexicographically, shorter prefix first', () => {
+    assert.ok(compareBytes(new Uint8Array([1]), new Uint8Array([1, 0])) < 0);
+    assert.ok(compareBytes(new Uint8Array([2]), new Uint8Array([1, 9])) > 0);
+    assert.equal(compareBytes(new Uint8Array([4, 5]), new Uint8Array([4, 5])), 0);
+  });
+});

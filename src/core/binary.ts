@@ -1,0 +1,168 @@
+import { assert } from './assert.ts';
+import { WeftError } from './errors.ts';
+
+/**
+ * A small binary codec shared by the WAL, snapshots and the KV command
+ * encoding: unsigned varints (LEB128, up to 2^53 - 1), length-prefixed byte
+ * strings and UTF-8 text. Decoding never reads past its input: a short or
+ * malformed buffer is a DECODE_FAILED error, never an out-of-bounds read.
+ */
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+export class BinaryWriter {
+  private buffer: Uint8Array;
+  private length = 0;
+
+  constructor(initialBytes = 64) {
+    this.buffer = new Uint8Array(initialBytes);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + bytes));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  u8(value: number): this {
+    assert(Number.isInteger(value) && value >= 0 && value <= 0xff, 'u8 is a byte');
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+    return this;
+  }
+
+  /** Unsigned LEB128 of a safe non-negative integer. */
+  uvarint(value: number): this {
+    assert(Number.isSafeInteger(value) && value >= 0, `uvarint ${value} is a safe non-negative integer`);
+    this.reserve(8);
+    let rest = value;
+    while (rest >= 0x80) {
+      this.buffer[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.buffer[this.length++] = rest;
+    return this;
+  }
+
+  /** Length-prefixed bytes. */
+  bytes(value: Uint8Array): this {
+    this.uvarint(value.length);
+    return this.raw(value);
+  }
+
+  raw(value: Uint8Array): this {
+    this.reserve(value.length);
+    this.buffer.set(value, this.length);
+    this.length += value.length;
+    return this;
+  }
+
+  string(value: string): this {
+    return this.bytes(textEncoder.encode(value));
+  }
+
+  bool(value: boolean): this {
+    return this.u8(value ? 1 : 0);
+  }
+
+  /** The bytes written so far (a view; copy it if the writer is reused). */
+  finish(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+export class BinaryReader {
+  private offset = 0;
+
+  constructor(
+    private readonly buffer: Uint8Array,
+    /** What is being decoded, for error messages ("WAL entry", "KV command"). */
+    private readonly what: string,
+  ) {}
+
+  /** Throws DECODE_FAILED naming what is decoded, the reason and the offset. */
+  fail(reason: string): never {
+    throw new WeftError('DECODE_FAILED', `${this.what}: ${reason} at byte ${this.offset}`, {
+      what: this.what,
+      offset: this.offset,
+    });
+  }
+
+  u8(): number {
+    if (this.offset >= this.buffer.length) this.fail('unexpected end of data');
+    return this.buffer[this.offset++]!;
+  }
+
+  uvarint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let shift = 0; shift < 8; shift += 1) {
+      const byte = this.u8();
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        if (!Number.isSafeInteger(value)) this.fail('varint exceeds 2^53 - 1');
+        return value;
+      }
+      scale *= 0x80;
+    }
+    return this.fail('varint longer than 8 bytes');
+  }
+
+  bytes(): Uint8Array {
+    const length = this.uvarint();
+    return this.raw(length);
+  }
+
+  raw(length: number): Uint8Array {
+    if (length > this.buffer.length - this.offset) this.fail(`length ${length} runs past the end`);
+    // A plain Uint8Array copy, even when the input is a Buffer, so decoded values compare equal to encoded ones.
+    const value = new Uint8Array(this.buffer.subarray(this.offset, this.offset + length));
+    this.offset += length;
+    return value;
+  }
+
+  /** How many bytes have been read. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** Everything not yet read. */
+  rest(): Uint8Array {
+    return this.raw(this.buffer.length - this.offset);
+  }
+
+  string(): string {
+    const bytes = this.bytes();
+    try {
+      return textDecoder.decode(bytes);
+    } catch {
+      return this.fail('invalid UTF-8 text');
+    }
+  }
+
+  bool(): boolean {
+    const value = this.u8();
+    if (value > 1) this.fail(`boolean byte ${value}`);
+    return value === 1;
+  }
+
+  /** Fails unless every byte was consumed: trailing bytes mean a format mismatch. */
+  end(): void {
+    if (this.offset !== this.buffer.length) this.fail(`${this.buffer.length - this.offset} trailing bytes`);
+  }
+}
+
+/** Lexicographic order of byte strings (the order of etcd keys). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const diff = a[i]! - b[i]!;
+    if (diff !== 0) return diff;
+  }
+  return a.length - b.length;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && compareBytes(a, b) === 0;
+}

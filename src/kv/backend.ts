@@ -1,0 +1,135 @@
+import { BinaryReader, BinaryWriter } from '../core/binary.ts';
+import type { Version } from './key-index.ts';
+
+/**
+ * How the MVCC store reaches durable storage (src/storage/level-backend.ts
+ * implements it with LevelDB; MemoryBackend for tests). The store is pure:
+ * it computes a BackendBatch per applied batch of entries, and the driver
+ * writes it in one atomic write.
+ *
+ * Record layout (keys sort so that a full scan restores in order):
+ *   'd' u64 BE seq           → request id, revision            (de-duplication window)
+ *   'm'                      → format, applied index, revision, compacted revision, next dedup seq
+ *   'r' u64 BE main, u32 BE sub → key change: flags (1 = tombstone), key, [create, version, lease, value]
+ */
+export type BackendOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+/** Operations in order: a later one wins over an earlier one on the same key (a compaction may delete a record put earlier in the batch). */
+export type BackendBatch = readonly BackendOp[];
+
+export interface KvBackend {
+  /** Every record, in key order. */
+  records(): AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  /** Applies the whole batch atomically; `sync` makes it (and everything before it) durable. */
+  write(batch: BackendBatch, options: { readonly sync: boolean }): Promise<void>;
+  /** Replaces every record with `records` (installing a snapshot), atomically. */
+  replaceAll(records: AsyncIterable<readonly [Uint8Array, Uint8Array]>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const RECORD_PREFIX = { dedup: 0x64, meta: 0x6d, revision: 0x72 } as const;
+export const META_KEY = new Uint8Array([RECORD_PREFIX.meta]);
+const META_FORMAT = 1;
+
+export interface StoreMeta {
+  readonly appliedIndex: number;
+  readonly revision: number;
+  readonly compactedRevision: number;
+  readonly nextDedupSeq: number;
+}
+
+function u64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset, Math.floor(value / 0x100000000));
+  view.setUint32(offset + 4, value >>> 0);
+}
+
+export function revisionKey(main: number, sub: number): Uint8Array {
+  const key = new Uint8Array(13);
+  const view = new DataView(key.buffer);
+  key[0] = RECORD_PREFIX.revision;
+  u64(view, 1, main);
+  view.setUint32(9, sub);
+  return key;
+}
+
+export function dedupKey(seq: number): Uint8Array {
+  const key = new Uint8Array(9);
+  key[0] = RECORD_PREFIX.dedup;
+  u64(new DataView(key.buffer), 1, seq);
+  return key;
+}
+
+export function parseRevisionKey(key: Uint8Array): { main: number; sub: number } {
+  if (key.length !== 13) new BinaryReader(key, 'KV revision key').fail(`length ${key.length} is not 13`);
+  const view = new DataView(key.buffer, key.byteOffset, key.length);
+  return { main: view.getUint32(1) * 0x100000000 + view.getUint32(5), sub: view.getUint32(9) };
+}
+
+export function encodeVersion(key: Uint8Array, version: Version): Uint8Array {
+  const writer = new BinaryWriter(32 + key.length).u8(version.kv === undefined ? 1 : 0).bytes(key);
+  const kv = version.kv;
+  if (kv !== undefined) writer.uvarint(kv.createRevision).uvarint(kv.version).uvarint(kv.lease).bytes(kv.value);
+  return writer.finish();
+}
+
+export function decodeVersion(recordKey: Uint8Array, payload: Uint8Array): { key: Uint8Array; version: Version } {
+  const { main, sub } = parseRevisionKey(recordKey);
+  const reader = new BinaryReader(payload, 'KV revision record');
+  const tombstone = reader.bool();
+  const key = reader.bytes();
+  if (tombstone) {
+    reader.end();
+    return { key, version: { main, sub, kv: undefined } };
+  }
+  const createRevision = reader.uvarint();
+  const version = reader.uvarint();
+  const lease = reader.uvarint();
+  const value = reader.bytes();
+  reader.end();
+  return { key, version: { main, sub, kv: { key, createRevision, modRevision: main, version, value, lease } } };
+}
+
+export function encodeMeta(meta: StoreMeta): Uint8Array {
+  return new BinaryWriter()
+    .u8(META_FORMAT)
+    .uvarint(meta.appliedIndex)
+    .uvarint(meta.revision)
+    .uvarint(meta.compactedRevision)
+    .uvarint(meta.nextDedupSeq)
+    .finish();
+}
+
+export function decodeMeta(payload: Uint8Array): StoreMeta {
+  const reader = new BinaryReader(payload, 'KV meta record');
+  const format = reader.u8();
+  if (format !== META_FORMAT) reader.fail(`format ${format} is not ${META_FORMAT}`);
+  const meta = {
+    appliedIndex: reader.uvarint(),
+    revision: reader.uvarint(),
+    compactedRevision: reader.uvarint(),
+    nextDedupSeq: reader.uvarint(),
+  };
+  reader.end();
+  return meta;
+}
+
+export function encodeDedup(requestId: number, revision: number): Uint8Array {
+  return new BinaryWriter().uvarint(requestId).uvarint(revision).finish();
+}
+
+export function decodeDedup(
+  recordKey: Uint8Array,
+  payload: Uint8Array,
+): { seq: number; requestId: number; revision: number } {
+  const view = new DataView(recordKey.buffer, recordKey.byteOffset, recordKey.length);
+  const reader = new BinaryReader(payload, 'KV dedup record');
+  const entry = {
+    seq: view.getUint32(1) * 0x100000000 + view.getUint32(5),
+    requestId: reader.uvarint(),
+    revision: reader.uvarint(),
+  };
+  reader.end();
+  return entry;
+}

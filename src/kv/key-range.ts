@@ -1,0 +1,31 @@
+import { bytesEqual, compareBytes } from '../core/binary.ts';
+
+/**
+ * Key ranges as etcd names them: (key, rangeEnd) with rangeEnd absent or
+ * empty for one key, [0] for "every key >= key", else [key, rangeEnd).
+ */
+export function rangeContains(start: Uint8Array, rangeEnd: Uint8Array | undefined, key: Uint8Array): boolean {
+  if (isSingleKey(rangeEnd)) return bytesEqual(start, key);
+  if (compareBytes(key, start) < 0) return false;
+  return isToEnd(rangeEnd) || compareBytes(key, rangeEnd) < 0;
+}
+
+export function isSingleKey(rangeEnd: Uint8Array | undefined): rangeEnd is undefined {
+  return rangeEnd === undefined || rangeEnd.length === 0;
+}
+
+/** rangeEnd = [0]: no upper bound. */
+export function isToEnd(rangeEnd: Uint8Array): boolean {
+  return rangeEnd.length === 1 && rangeEnd[0] === 0;
+}
+
+/** A Map/Set key for bytes: one char per byte, so equal bytes give equal strings. */
+export function bytesKey(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return text;
+}
+
+export function keyBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (char) => char.charCodeAt(0));
+}

@@ -1,0 +1,29 @@
+import { compareBytes } from '../core/binary.ts';
+import type { BackendBatch, KvBackend } from './backend.ts';
+import { bytesKey } from './key-range.ts';
+
+/** A KvBackend in memory: for tests and the simulator. Writes are atomic because they are synchronous; `sync` means nothing here. */
+export class MemoryBackend implements KvBackend {
+  private readonly data = new Map<string, readonly [Uint8Array, Uint8Array]>();
+
+  async *records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    const sorted = [...this.data.values()].sort((a, b) => compareBytes(a[0], b[0]));
+    for (const record of sorted) yield record;
+  }
+
+  async write(batch: BackendBatch, _options: { readonly sync: boolean }): Promise<void> {
+    for (const op of batch) {
+      if (op.type === 'put') this.data.set(bytesKey(op.key), [op.key, op.value]);
+      else this.data.delete(bytesKey(op.key));
+    }
+  }
+
+  async replaceAll(records: AsyncIterable<readonly [Uint8Array, Uint8Array]>): Promise<void> {
+    const next = new Map<string, readonly [Uint8Array, Uint8Array]>();
+    for await (const [key, value] of records) next.set(bytesKey(key), [key, value]);
+    this.data.clear();
+    for (const [name, record] of next) this.data.set(name, record);
+  }
+
+  async close(): Promise<void> {}
+}

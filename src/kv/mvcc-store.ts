@@ -1,0 +1,231 @@
+import { assert } from '../core/assert.ts';
+import { WeftError } from '../core/errors.ts';
+import type { Entry } from '../raft/types.ts';
+import {
+  decodeDedup,
+  decodeMeta,
+  decodeVersion,
+  dedupKey,
+  encodeDedup,
+  encodeMeta,
+  encodeVersion,
+  META_KEY,
+  RECORD_PREFIX,
+  revisionKey,
+  type BackendBatch,
+  type BackendOp,
+  type StoreMeta,
+} from './backend.ts';
+import { decodeCommand } from './command-codec.ts';
+import type { Command, CommandResponse } from './command.ts';
+import { KeyIndex, type KeyHistory } from './key-index.ts';
+import { bytesKey } from './key-range.ts';
+import { checkRequestSize, DEFAULT_KV_LIMITS, validateCommand, type KvLimits } from './limits.ts';
+import type { Event, RangeRequest, RangeResponse } from './types.ts';
+import { readRange, WriteTxn } from './write-txn.ts';
+
+/** How a committed command ended. Errors are deterministic: every replica reaches the same one. */
+export type ApplyOutcome =
+  | { readonly status: 'ok'; readonly response: CommandResponse }
+  | { readonly status: 'error'; readonly error: WeftError }
+  /** The request id was applied before (at `revision`); this copy changed nothing. */
+  | { readonly status: 'duplicate'; readonly revision: number };
+
+export interface ApplyResult {
+  readonly index: number;
+  readonly requestId: number;
+  /** The store revision after this entry (etcd's response header revision). */
+  readonly revision: number;
+  readonly outcome: ApplyOutcome;
+  /** What watchers see: one event per changed key, with its previous state. */
+  readonly events: readonly Event[];
+}
+
+export interface AppliedBatch {
+  /** One result per normal entry; no-op and config entries only advance the applied index. */
+  readonly results: readonly ApplyResult[];
+  /** Every change of the batch plus the new applied index: write it in one atomic backend write. */
+  readonly writes: BackendBatch;
+}
+
+type BatchWriter = BackendOp[];
+
+/**
+ * The MVCC key-value state machine with etcd's data model. Pure: it holds
+ * the key index (every retained version) in memory, applies committed
+ * entries deterministically, and hands back what the backend must write.
+ *
+ * Invariants: compactedRevision <= revision; appliedIndex only grows, by one
+ * entry at a time; the backend, after each batch's write, restores to an
+ * identical store (`restore`).
+ */
+export class MvccStore {
+  private index = new KeyIndex();
+  private meta: StoreMeta = { appliedIndex: 0, revision: 0, compactedRevision: 0, nextDedupSeq: 1 };
+  /** request id → revision it was applied at, for the last `dedupWindowRequests` ids, oldest first. */
+  private readonly dedup = new Map<number, { seq: number; revision: number }>();
+
+  constructor(readonly limits: KvLimits = DEFAULT_KV_LIMITS) {}
+
+  /** Rebuilds a store from every backend record (in key order, as KvBackend.records yields them). */
+  static async restore(
+    records: AsyncIterable<readonly [Uint8Array, Uint8Array]>,
+    limits: KvLimits = DEFAULT_KV_LIMITS,
+  ): Promise<MvccStore> {
+    const store = new MvccStore(limits);
+    const histories = new Map<string, KeyHistory>();
+    for await (const [key, value] of records) {
+      if (key[0] === RECORD_PREFIX.meta) store.meta = decodeMeta(value);
+      else if (key[0] === RECORD_PREFIX.dedup) {
+        const { seq, requestId, revision } = decodeDedup(key, value);
+        store.dedup.set(requestId, { seq, revision });
+      } else {
+        const decoded = decodeVersion(key, value);
+        const name = bytesKey(decoded.key);
+        const history = histories.get(name) ?? { key: decoded.key, versions: [] };
+        history.versions.push(decoded.version);
+        histories.set(name, history);
+      }
+    }
+    store.index = KeyIndex.fromHistories([...histories.values()]);
+    return store;
+  }
+
+  get revision(): number {
+    return this.meta.revision;
+  }
+
+  get compactedRevision(): number {
+    return this.meta.compactedRevision;
+  }
+
+  get appliedIndex(): number {
+    return this.meta.appliedIndex;
+  }
+
+  /** A read at the request's revision: COMPACTED below the compacted revision, FUTURE_REV above the current one. */
+  range(request: RangeRequest): RangeResponse {
+    return readRange(this.view(), request);
+  }
+
+  /**
+   * Applies committed entries, which must continue exactly after the applied
+   * index. The returned writes hold the whole batch and the new applied
+   * index: written atomically, a restart resumes exactly after this batch.
+   */
+  applyEntries(entries: readonly Entry[]): AppliedBatch {
+    const writes: BatchWriter = [];
+    const results: ApplyResult[] = [];
+    for (const entry of entries) {
+      assert(
+        entry.index === this.meta.appliedIndex + 1,
+        `entry ${entry.index} follows applied ${this.meta.appliedIndex}`,
+      );
+      this.meta = { ...this.meta, appliedIndex: entry.index };
+      if (entry.kind === 'normal') results.push(this.applyEntry(entry, writes));
+    }
+    writes.push({ type: 'put', key: META_KEY, value: encodeMeta(this.meta) });
+    return { results, writes };
+  }
+
+  private applyEntry(entry: Entry, writes: BatchWriter): ApplyResult {
+    let requestId = 0;
+    try {
+      checkRequestSize(entry.data.length, this.limits);
+      const decoded = decodeCommand(entry.data);
+      requestId = decoded.requestId;
+      const seen = requestId === 0 ? undefined : this.dedup.get(requestId);
+      if (seen !== undefined)
+        return this.result(entry, requestId, { status: 'duplicate', revision: seen.revision }, []);
+      validateCommand(decoded.command, this.limits);
+      const { response, events } = this.execute(decoded.command, writes);
+      this.remember(requestId, writes);
+      return this.result(entry, requestId, { status: 'ok', response }, events);
+    } catch (error) {
+      if (!(error instanceof WeftError)) throw error;
+      this.remember(requestId, writes);
+      return this.result(entry, requestId, { status: 'error', error }, []);
+    }
+  }
+
+  private result(entry: Entry, requestId: number, outcome: ApplyOutcome, events: readonly Event[]): ApplyResult {
+    return { index: entry.index, requestId, revision: this.meta.revision, outcome, events };
+  }
+
+  private execute(command: Command, writes: BatchWriter): { response: CommandResponse; events: readonly Event[] } {
+    if (command.op === 'compact') {
+      this.compact(command.request.revision, writes);
+      return { response: { type: 'compact' }, events: [] };
+    }
+    const txn = new WriteTxn(this.view());
+    const response: CommandResponse =
+      command.op === 'put'
+        ? { type: 'put', response: txn.put(command.request) }
+        : command.op === 'deleteRange'
+          ? { type: 'deleteRange', response: txn.deleteRange(command.request) }
+          : { type: 'txn', response: txn.txn(command.request) };
+    this.commit(txn, writes);
+    return { response, events: txn.events };
+  }
+
+  /** Moves a finished transaction's changes into the index and the batch; one revision for all of them. */
+  private commit(txn: WriteTxn, writes: BatchWriter): void {
+    if (txn.changes.length === 0) return;
+    const main = txn.newRevision;
+    for (const [sub, change] of txn.changes.entries()) {
+      const version = { main, sub, kv: change.kv };
+      this.index.add(change.key, version);
+      writes.push({ type: 'put', key: revisionKey(main, sub), value: encodeVersion(change.key, version) });
+    }
+    this.meta = { ...this.meta, revision: main };
+  }
+
+  /**
+   * Drops every version not visible at `revision` or later: per key, the
+   * versions before the one visible at `revision`, and that one too if it
+   * is a tombstone (etcd's compaction). Does not change the revision.
+   */
+  private compact(revision: number, writes: BatchWriter): void {
+    if (revision <= this.meta.compactedRevision) {
+      throw new WeftError(
+        'COMPACTED',
+        `mvcc: required revision has been compacted (already compacted at ${this.meta.compactedRevision})`,
+      );
+    }
+    if (revision > this.meta.revision) {
+      throw new WeftError(
+        'FUTURE_REV',
+        `mvcc: required revision is a future revision (${revision} > current ${this.meta.revision})`,
+      );
+    }
+    for (const history of this.index.all()) {
+      const versions = history.versions;
+      let visible = -1;
+      while (visible + 1 < versions.length && versions[visible + 1]!.main <= revision) visible += 1;
+      const drop = visible >= 0 && versions[visible]!.kv === undefined ? visible + 1 : visible;
+      for (const version of versions.splice(0, Math.max(drop, 0))) {
+        writes.push({ type: 'del', key: revisionKey(version.main, version.sub) });
+      }
+    }
+    this.index.removeEmpty();
+    this.meta = { ...this.meta, compactedRevision: revision };
+  }
+
+  /** Records an applied request id; the oldest falls out of the bounded window. */
+  private remember(requestId: number, writes: BatchWriter): void {
+    if (requestId === 0) return;
+    const seq = this.meta.nextDedupSeq;
+    this.meta = { ...this.meta, nextDedupSeq: seq + 1 };
+    this.dedup.set(requestId, { seq, revision: this.meta.revision });
+    writes.push({ type: 'put', key: dedupKey(seq), value: encodeDedup(requestId, this.meta.revision) });
+    if (this.dedup.size > this.limits.dedupWindowRequests) {
+      const [oldestId, oldest] = this.dedup.entries().next().value!;
+      this.dedup.delete(oldestId);
+      writes.push({ type: 'del', key: dedupKey(oldest.seq) });
+    }
+  }
+
+  private view(): { index: KeyIndex; revision: number; compactedRevision: number } {
+    return { index: this.index, revision: this.meta.revision, compactedRevision: this.meta.compactedRevision };
+  }
+}
