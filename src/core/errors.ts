@@ -20,6 +20,11 @@ export type ErrorCode =
   | 'CONF_CHANGE_INVALID'
   | 'TRANSFER_IN_PROGRESS'
   | 'OVERLOADED'
+  // Membership as the KV service sees it (src/node/kv-service.ts).
+  | 'MEMBER_NOT_FOUND'
+  | 'MEMBER_EXISTS'
+  | 'LEARNER_NOT_READY'
+  | 'NODE_REMOVED'
   // Decoding stored or received bytes (src/core/binary.ts).
   | 'DECODE_FAILED'
   // Durable storage (src/storage): the WAL, snapshots and the KV backend.

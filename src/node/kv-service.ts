@@ -1,0 +1,112 @@
+import type {
+  CompactionRequest,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../kv/types.ts';
+
+/**
+ * What a node offers the API layer (src/api): the replicated key-value store
+ * and its membership, with etcd v3's semantics. Any member serves any
+ * request: a follower forwards writes and linearizable reads to the leader
+ * (or uses ReadIndex), so clients never have to find the leader.
+ *
+ * Failures are WeftErrors with stable codes; the API maps them to gRPC
+ * statuses and etcd's messages:
+ * - request errors (deterministic, nothing changed): KEY_TOO_LARGE,
+ *   VALUE_TOO_LARGE, TOO_MANY_OPS, REQUEST_TOO_LARGE, INVALID_REQUEST,
+ *   KEY_NOT_FOUND (ignore_value / ignore_lease on a missing key),
+ *   VALUE_PROVIDED, LEASE_PROVIDED, DUPLICATE_KEY, COMPACTED, FUTURE_REV;
+ * - availability errors (the outcome of a write may be unknown: retry with
+ *   the same requestId): NOT_LEADER (no leader right now), TIMEOUT, ABORTED,
+ *   OVERLOADED, TRANSFER_IN_PROGRESS, PEER_UNREACHABLE;
+ * - membership errors: CONF_CHANGE_PENDING, CONF_CHANGE_INVALID,
+ *   MEMBER_NOT_FOUND, MEMBER_EXISTS, LEARNER_NOT_READY, NODE_REMOVED.
+ */
+export interface ResponseHeader {
+  readonly clusterId: bigint;
+  readonly memberId: bigint;
+  /** The store revision the response reflects. */
+  readonly revision: number;
+  readonly raftTerm: number;
+}
+
+export type ReadConsistency = 'linearizable' | 'serializable';
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  /** Upper bound for the whole call; TIMEOUT after it. @default 5000 */
+  readonly timeoutMs?: number;
+}
+
+export interface ReadOptions extends CallOptions {
+  /** 'linearizable' (the default) sees every write acknowledged before it; 'serializable' is served locally. */
+  readonly consistency?: ReadConsistency;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** Makes a retried write apply once. A client sets the same id on every retry of one write. */
+  readonly requestId?: number;
+}
+
+export interface Answer<T> {
+  readonly header: ResponseHeader;
+  readonly response: T;
+}
+
+export interface KvService {
+  range(request: RangeRequest, options?: ReadOptions): Promise<Answer<RangeResponse>>;
+  put(request: PutRequest, options?: WriteOptions): Promise<Answer<PutResponse>>;
+  deleteRange(request: DeleteRangeRequest, options?: WriteOptions): Promise<Answer<DeleteRangeResponse>>;
+  /** A txn whose ops are all ranges may be served as a read (with `consistency`). */
+  txn(request: TxnRequest, options?: WriteOptions & ReadOptions): Promise<Answer<TxnResponse>>;
+  compact(request: CompactionRequest, options?: WriteOptions): Promise<Answer<Record<string, never>>>;
+}
+
+export interface ClusterMember {
+  /** etcd's uint64 member id: memberIdOf(name) (src/core/ids.ts). */
+  readonly id: bigint;
+  /** The member's weft node id (--id). */
+  readonly name: string;
+  /** Peer transport addresses, as "http://host:port" like etcd shows them. */
+  readonly peerUrls: readonly string[];
+  /** Where clients reach it (its etcd-compatible gRPC endpoint). */
+  readonly clientUrls: readonly string[];
+  readonly isLearner: boolean;
+}
+
+export interface MemberAddRequest {
+  readonly peerUrls: readonly string[];
+  readonly isLearner: boolean;
+  /** The new member's node id; etcd clients do not send one, and then one is derived from the peer URL. */
+  readonly name?: string;
+}
+
+export interface NodeStatus {
+  readonly header: ResponseHeader;
+  readonly version: string;
+  readonly dbSizeBytes: number;
+  readonly leader: bigint;
+  readonly raftIndex: number;
+  readonly raftTerm: number;
+  readonly raftAppliedIndex: number;
+  readonly isLearner: boolean;
+  readonly errors: readonly string[];
+}
+
+export interface ClusterService {
+  members(options?: CallOptions): Promise<Answer<readonly ClusterMember[]>>;
+  addMember(
+    request: MemberAddRequest,
+    options?: CallOptions,
+  ): Promise<Answer<{ member: ClusterMember; members: readonly ClusterMember[] }>>;
+  removeMember(id: bigint, options?: CallOptions): Promise<Answer<readonly ClusterMember[]>>;
+  /** Fails with LEARNER_NOT_READY until the learner has caught up with the leader's log. */
+  promoteMember(id: bigint, options?: CallOptions): Promise<Answer<readonly ClusterMember[]>>;
+  status(options?: CallOptions): Promise<NodeStatus>;
+}

@@ -1,0 +1,35 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { CheckerName } from './checkers.ts';
+import { mutationNames, mutationOverrides, runSeed, type MutationName } from './run.ts';
+
+/**
+ * A checker that never fails is not a checker: with each planted bug, the
+ * simulator must report a violation, and from the checker that guards the
+ * property the bug breaks (not, say, a liveness timeout).
+ */
+const expected: Record<MutationName, CheckerName[]> = {
+  'vote-ignores-log': ['leader-completeness', 'state-machine-safety', 'log-matching'],
+  'commit-old-term': ['leader-completeness', 'state-machine-safety'],
+  'forget-vote-on-restart': ['election-safety', 'leader-completeness', 'state-machine-safety'],
+};
+
+const seedsMax = 200;
+
+describe('the simulator has teeth', () => {
+  for (const name of mutationNames) {
+    it(`finds ${name} within ${seedsMax} seeds`, () => {
+      for (let seed = 1; seed <= seedsMax; seed += 1) {
+        const result = runSeed(seed, { ...mutationOverrides(name), safetyMs: 10_000 });
+        const violation = result.violations[0];
+        if (violation === undefined) continue;
+        assert.ok(
+          expected[name].includes(violation.checker),
+          `seed ${seed}: ${name} was caught by ${violation.checker}: ${violation.detail}`,
+        );
+        return;
+      }
+      assert.fail(`no violation with ${name} in ${seedsMax} seeds: the checkers lost their teeth`);
+    });
+  }
+});
