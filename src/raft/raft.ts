@@ -82,6 +82,8 @@ export class Raft {
   private lastRankZero: NodeId = '';
   /** The rank the current election timeout was drawn for (-1: a normal, unranked timeout). */
   private timeoutRank = -1;
+  /** S-Raft: the leader whose connection the transport reported lost in this term; its messages are dropped. */
+  private lostLeader: NodeId = '';
   /** S-Raft: round-trip times to each follower, reported by the driver. */
   private readonly rtt = new RttEstimator();
 
@@ -214,6 +216,7 @@ export class Raft {
     if (term !== this.term) {
       this.term = term;
       this.vote = '';
+      this.lostLeader = '';
     }
     this.leader = '';
     this.electionElapsed = 0;
@@ -226,6 +229,13 @@ export class Raft {
   }
 
   private resetElectionTimer(): void {
+    // S-Raft: while this term's ranking stands, every wait is drawn by rank.
+    const rank = this.config.consensus === 's-raft' ? this.successorRank() : -1;
+    if (rank >= 0) {
+      this.timeoutRank = rank;
+      this.randomizedElectionTimeout = successorTimeoutTicks(rank, this.config, this.prng);
+      return;
+    }
     this.timeoutRank = -1;
     const ticks = this.config.electionTicks;
     this.randomizedElectionTimeout = ticks + this.prng.int(0, ticks - 1);
@@ -311,6 +321,24 @@ export class Raft {
       return;
     }
     this.send({ type: responseType, from: this.id, to: m.from, term: this.term, reject: true });
+    if (canVote && !upToDate) this.maybeOutrunSuccessor(m);
+  }
+
+  /**
+   * S-Raft: we refused the rank-0 successor's pre-vote because our log is
+   * newer (the ranking is a heartbeat old). If we have lost the leader too,
+   * we are the better candidate: campaign now rather than after our rank's
+   * timeout. This only starts an election; the votes still decide.
+   */
+  private maybeOutrunSuccessor(m: VoteMessage): void {
+    // Evidence that the leader is gone: the transport said so, or we have
+    // missed as many heartbeats as the successor that is campaigning.
+    const leaderGone =
+      (this.leader === '' && this.lostLeader !== '') || this.electionElapsed >= this.config.promotionTicks;
+    if (this.config.consensus !== 's-raft' || m.type !== 'preVote' || m.from !== this.lastRankZero) return;
+    if (this.role !== 'follower' || !leaderGone || !this.promotable()) return;
+    this.electionElapsed = 0;
+    this.startElection();
   }
 
   // ---- the entry point ----------------------------------------------------
@@ -326,6 +354,10 @@ export class Raft {
       this.handleVoteRequest(m);
       return;
     }
+    // Late messages from a leader whose connection was reported lost are
+    // dropped (always safe: the network may lose them too); otherwise they
+    // would make its successors follow a dead leader again.
+    if (m.from === this.lostLeader && isFromLeader(m)) return;
     switch (this.role) {
       case 'follower':
         this.stepFollower(m);
@@ -786,6 +818,9 @@ export class Raft {
     const pr = this.progress.get(id);
     if (this.role === 'leader' && pr?.state === 'replicate') pr.becomeProbe();
     if (this.role !== 'follower' || id !== this.leader || this.config.consensus !== 's-raft') return;
+    // The leader is gone: stop defending its lease and stop listening to it.
+    this.lostLeader = id;
+    this.leader = '';
     const rank = this.successorRank();
     if (rank === 0) {
       this.electionElapsed = 0;
