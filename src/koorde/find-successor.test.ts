@@ -53,29 +53,35 @@ describe('imaginary start (Koorde §3.3, golden)', () => {
   });
 });
 
-describe('lookup steps on a 7-node ring, b=8, k=4 (golden)', () => {
-  const tables = ring(small, smallIds);
+describe('lookup steps on a 7-node ring, b=8, k=4, r=1 (golden)', () => {
+  const tables = ring(small, smallIds, 1);
 
   it('takes the de Bruijn step locally while i stays in (self, successor], then jumps via the window', () => {
-    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x9bn).lines, [
-      '10: i=9b left=0 local=1 -> 80,52,35',
-      '80: owner a7,c3',
-    ]);
-    assert.deepEqual(traceLookup(small, tables, 0xe9n, 0x40n).lines, [
-      'e9: i=40 left=0 local=1 -> 35,10',
-      '35: owner 52,80',
+    // 0x10 owns imaginary 0x34 in (0x10, 0x35]; 4·0x34 + 0 = 0xd0 is the key. The window
+    // of 0x10 is [0x35, 0x52, 0x80, 0xa7] (pred of 4·0x10 = 0x40, and its successors).
+    assert.deepEqual(traceLookup(small, tables, 0x10n, 0xd0n).lines, [
+      '10: i=d0 left=0 local=1 -> a7,80,52',
+      'a7: i=d0 left=0 local=0 -> c3',
+      'c3: owner e9',
+      'e9: owner e9,10',
     ]);
   });
 
-  it("answers at once for the successor's keys and for its own", () => {
-    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x11n).lines, ['10: owner 35,52']);
+  it('names the owner from two known neighbours, and the owner confirms', () => {
+    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x11n).lines, ['10: owner 35', '35: owner 35,52']);
+    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x9bn).lines, ['10: owner a7', 'a7: owner a7,c3']);
     assert.deepEqual(traceLookup(small, tables, 0x52n, 0x52n).lines, ['52: owner 52,80']);
   });
 
-  it('routes around a dead hop with the backup candidate, and the dead node is avoided downstream', () => {
-    const { lines, run } = traceLookup(small, tables, 0x10n, 0x9bn, new Set([0x80n]));
-    assert.deepEqual(lines, ['10: i=9b left=0 local=1 -> 80,52,35', '80: no answer', '52: owner a7,c3']);
-    assert.deepEqual([run.hops, run.failures], [1, 1]);
+  it('routes around a dead hop with the backup candidate', () => {
+    const { lines, run } = traceLookup(small, tables, 0x10n, 0xd0n, new Set([0xa7n]));
+    assert.deepEqual(lines, [
+      '10: i=d0 left=0 local=1 -> a7,80,52',
+      'a7: no answer',
+      '80: owner e9',
+      'e9: owner e9,10',
+    ]);
+    assert.deepEqual([run.hops, run.confirmations, run.failures], [1, 1, 1]);
   });
 
   it('every origin finds the true owner of every key', () => {
@@ -92,7 +98,7 @@ describe('lookup steps on a 7-node ring, b=8, k=4 (golden)', () => {
 });
 
 describe('lookup steps on a 64-bit ring (golden)', () => {
-  it('a 64-node ring, k=8: a few hops, not b/log2(k) = 21', () => {
+  it('a 64-node ring, k=8: one hop, one confirmation; not b/log2(k) = 21 hops', () => {
     const space = createIdSpace(64, 8);
     const prng = createPrng(3);
     const ids = Array.from(
@@ -103,7 +109,7 @@ describe('lookup steps on a 64-bit ring (golden)', () => {
     const { lines } = traceLookup(space, tables, ids[0]!, 0x0123456789abcdefn);
     assert.deepEqual(lines, [
       'b81a16e7a4d7c049: i=c4048d159e26af37 left=2 local=1 -> beb2acdb8f353610,bd837ead727821e9,bb1f7f7e8d9c9219',
-      'beb2acdb8f353610: i=202468acf13579bd left=1 local=1 -> 029dff567be56d19,009e6fe94396b6c5,f8b2410e7427fdb9',
+      'beb2acdb8f353610: owner 029dff567be56d19',
       '029dff567be56d19: owner 029dff567be56d19,07b64855700df39c',
     ]);
     assert.equal(new RingOracle(ids).successorOf(0x0123456789abcdefn), 0x029dff567be56d19n);

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.ts';
-import { deBruijnStep, distance, inHalfOpen, topBits, wrap, type Id, type IdSpace } from './id-space.ts';
+import { deBruijnStep, distance, inHalfOpen, inOpen, topBits, wrap, type Id, type IdSpace } from './id-space.ts';
 import type { NodeRef, RoutingTable } from './routing-table.ts';
 
 /**
@@ -19,6 +19,11 @@ export interface FindSuccessorRequest {
   readonly walk?: Walk;
   /** Nodes the lookup found dead: route as if they were gone (p2psim's "bad nodes"). */
   readonly avoid?: readonly Id[];
+  /**
+   * Set when the receiver was named the owner by another node that placed
+   * the key after this id: confirm, or name a closer owner (see `confirmOwner`).
+   */
+  readonly confirmAfter?: Id;
 }
 
 export type FindSuccessorReply =
@@ -82,7 +87,9 @@ export function advanceWalk(space: IdSpace, walk: Walk): Walk {
 
 /**
  * One node's part of a lookup (Koorde §3.3 with the window of §4):
- * answer if the key is ours or our successor's; otherwise take de Bruijn
+ * answer if the key falls between two ring neighbours we know (ours, our
+ * successors', or in the window: the last de Bruijn hop then costs nothing);
+ * otherwise take de Bruijn
  * steps locally, for free, while the imaginary node stays in
  * (self, successor]; once it leaves, hand the walk to the known nodes that
  * precede it, closest first.
@@ -92,15 +99,12 @@ export function findSuccessorStep(fullTable: RoutingTable, request: FindSuccesso
   const { space, self } = table;
   const successor = table.successor();
   if (table.isAlone()) return { kind: 'owner', owners: [self], localSteps: 0 };
-  const pred = table.predecessor;
-  if (pred !== undefined && inHalfOpen(space, request.key, pred.id, self.id)) {
-    return { kind: 'owner', owners: [self, ...table.successors], predecessor: pred, localSteps: 0 };
-  }
-  if (inHalfOpen(space, request.key, self.id, successor.id)) {
-    return { kind: 'owner', owners: table.successors, predecessor: self, localSteps: 0 };
-  }
+  const confirmed = confirmOwner(table, request);
+  if (confirmed !== undefined) return confirmed;
+  const known = table.ownerFromRuns(request.key);
+  if (known !== undefined) return { kind: 'owner', ...known, localSteps: 0 };
   let walk = request.walk ?? imaginaryStart(space, self.id, successor.id, request.key);
-  if (walk === undefined) return { kind: 'next', candidates: table.closestPreceding(request.key), localSteps: 0 };
+  if (walk === undefined) return restart(table, request.key);
   let localSteps = 0;
   while (walk.stepsLeft > 0 && inHalfOpen(space, walk.imaginary, self.id, successor.id)) {
     walk = advanceWalk(space, walk);
@@ -109,5 +113,55 @@ export function findSuccessorStep(fullTable: RoutingTable, request: FindSuccesso
   if (walk.stepsLeft === 0) assert(walk.imaginary === request.key, 'a finished walk stands on the key');
   const candidates = table.closestPreceding(walk.imaginary);
   assert(candidates.length > 0, 'the successor precedes an imaginary node outside (self, successor]');
+  if (!withinReach(table, walk.imaginary, candidates[0])) return restart(table, request.key);
   return { kind: 'next', candidates, walk, localSteps };
+}
+
+/**
+ * The imaginary node is within reach when the best next hop is in the
+ * window (a de Bruijn hop, §4) or the target lies a few successor-list spans
+ * ahead (correction hops, §3.3). Otherwise (a window gone stale or not found
+ * yet, its nodes dead, a walk handed to a node far from it) following
+ * successors to it could take O(n) hops.
+ */
+function withinReach(table: RoutingTable, target: Id, best: NodeRef | undefined): boolean {
+  if (best !== undefined && table.window.some((w) => w.id === best.id)) return true;
+  const last = table.successors.at(-1);
+  if (last === undefined) return false;
+  const span = distance(table.space, table.self.id, last.id);
+  return distance(table.space, table.self.id, target) <= span * reachSpans;
+}
+
+/**
+ * How many successor-list spans away a correction hop may aim: a few hops
+ * of following successors, each skipping r nodes, cost less than a fresh walk.
+ */
+const reachSpans = 4n;
+
+/** Hand the lookup on towards the key itself, and let the next node start a fresh walk. */
+function restart(table: RoutingTable, key: Id): FindSuccessorReply {
+  return { kind: 'next', candidates: table.closestPreceding(key), localSteps: 0 };
+}
+
+/**
+ * A node named as the key's owner checks with its own predecessor pointer,
+ * which a join's notify updates at once, while the namer's pointers may be
+ * stale. If the key lies after our predecessor we own it; if a newer node
+ * sits between the key and us, that node (our predecessor) is the closer
+ * candidate, and confirming walks back until the owner is found.
+ */
+function confirmOwner(table: RoutingTable, request: FindSuccessorRequest): FindSuccessorReply | undefined {
+  const after = request.confirmAfter;
+  const { space, self } = table;
+  if (after === undefined || !inHalfOpen(space, request.key, after, self.id)) return undefined;
+  const pred = table.predecessor;
+  if (
+    pred === undefined ||
+    !inOpen(space, pred.id, after, self.id) ||
+    inHalfOpen(space, request.key, pred.id, self.id)
+  ) {
+    const before = pred !== undefined ? { predecessor: pred } : {};
+    return { kind: 'owner', owners: [self, ...table.successors], ...before, localSteps: 0 };
+  }
+  return { kind: 'owner', owners: [pred, self, ...table.successors], localSteps: 0 };
 }

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.ts';
-import { distance, inOpen, type Id, type IdSpace } from './id-space.ts';
+import { distance, inHalfOpen, inOpen, type Id, type IdSpace } from './id-space.ts';
 
 /** A member of the ring: its id and the opaque address the driver reaches it at. */
 export interface NodeRef {
@@ -63,9 +63,33 @@ export class RoutingTable {
     this.successorList = sorted.slice(0, this.limits.successorListLength);
   }
 
-  /** The de Bruijn window: its anchor (pred of k·m) first, then the anchor's successors, at most k. */
+  /**
+   * The de Bruijn window: its anchor (pred of k·m) first, then the anchor's
+   * successors, at most k. Consecutive entries are ring neighbours (see
+   * `ownerFromRuns`), so the window stops where it would reach self.
+   */
   setWindow(nodes: readonly NodeRef[]): void {
-    this.windowList = this.distinct(nodes).slice(0, this.space.degree);
+    const selfAt = nodes.findIndex((n) => n.id === this.self.id);
+    const run = selfAt < 0 ? nodes : nodes.slice(0, selfAt);
+    this.windowList = this.distinct(run).slice(0, this.space.degree);
+  }
+
+  /**
+   * The key's owner, if this node knows two ring neighbours around it: in
+   * [predecessor, self, successors...] or in the window, each consecutive
+   * pair (a, b) means b owns (a, b]. Returns the owner and the nodes after it,
+   * and the node before it.
+   */
+  ownerFromRuns(key: Id): { owners: NodeRef[]; predecessor: NodeRef } | undefined {
+    const head = this.predecessor !== undefined ? [this.predecessor, this.self] : [this.self];
+    for (const run of [[...head, ...this.successorList], this.windowList]) {
+      for (let j = 0; j + 1 < run.length; j += 1) {
+        const a = run[j] as NodeRef;
+        const b = run[j + 1] as NodeRef;
+        if (inHalfOpen(this.space, key, a.id, b.id)) return { owners: run.slice(j + 1), predecessor: a };
+      }
+    }
+    return undefined;
   }
 
   /** Forget a node everywhere (it failed or left). */

@@ -20,7 +20,7 @@ export function traceLookup(
   const lines: string[] = [];
   const start = tables.get(origin);
   if (start === undefined) throw new Error(`no table for origin ${hex(origin)}`);
-  const run = new LookupRun(key);
+  const run = new LookupRun(key, start.self);
   const describe = (at: Id, reply: ReturnType<typeof findSuccessorStep>): string => {
     if (reply.kind === 'owner') return `${hex(at)}: owner ${names(reply.owners.slice(0, 2))}`;
     const walk = reply.walk;
