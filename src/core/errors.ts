@@ -12,7 +12,14 @@ export type ErrorCode =
   | 'UNKNOWN_METHOD'
   | 'QUEUE_FULL'
   | 'TRANSPORT_CLOSED'
-  | 'REMOTE_ERROR';
+  | 'REMOTE_ERROR'
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'NO_ROUTE'
+  | 'NOT_OWNER'
+  | 'NOT_IN_RING'
+  | 'TOO_LARGE'
+  | 'STORE_FULL';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';

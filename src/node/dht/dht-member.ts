@@ -1,0 +1,342 @@
+import { assert } from '../../core/assert.ts';
+import { describeError, isWeftError, WeftError } from '../../core/errors.ts';
+import { createPrng } from '../../core/prng.ts';
+import { findSuccessorStep, type FindSuccessorRequest } from '../../koorde/find-successor.ts';
+import { idToHex, isId, type Id, type IdSpace } from '../../koorde/id-space.ts';
+import { defaultLookupLimits, LookupRun } from '../../koorde/lookup-run.ts';
+import {
+  applyFailure,
+  applyLeave,
+  applyNotify,
+  applyStabilize,
+  applySuccessorHint,
+  applyWindow,
+  neighbourState,
+  windowKey,
+} from '../../koorde/maintenance.ts';
+import { RoutingTable, type NodeRef } from '../../koorde/routing-table.ts';
+import { MaintenanceSchedule, type MaintenanceTask } from '../../koorde/schedule.ts';
+import type { Logger } from '../logger.ts';
+import type { DhtRpc } from './dht-rpc.ts';
+import { dhtMethods } from './dht-wire.ts';
+
+export interface LookupResult {
+  readonly key: Id;
+  /** The owner, which confirmed, then the nodes after it (its replicas). */
+  readonly owners: readonly NodeRef[];
+  /** The node before the owner, when the lookup learned it. */
+  readonly predecessor?: NodeRef;
+  readonly hops: number;
+  readonly confirmations: number;
+  /** Requests that failed and were retried elsewhere. */
+  readonly retries: number;
+}
+
+export interface MemberOptions {
+  readonly space: IdSpace;
+  readonly self: NodeRef;
+  readonly successorListLength: number;
+  readonly stabilizeMs: number;
+  /** Peer addresses to join through, read again at every attempt (--peers, DNS SRV). */
+  readonly bootstrap: () => Promise<string[]>;
+  /** May start a ring of its own when no other peer is in one (the first of --peers, or no peers at all). */
+  readonly founder: boolean;
+  readonly log: Logger;
+}
+
+/** Join retries back off from 200 ms to this. */
+const maxJoinBackoffMs = 5_000;
+
+/** What the driver asks the storage side to do at the two moments that move keys. */
+export interface MembershipHooks {
+  /** Before our join takes effect: pull the keys we are about to own from the successor. */
+  beforeNotify(predecessor: NodeRef | undefined, successor: NodeRef): Promise<void>;
+  /** Every few rounds: re-replicate owned keys to the current successors. */
+  syncRound(): Promise<void>;
+}
+
+/**
+ * The DHT member of a node: runs the pure Koorde machines (src/koorde) on a
+ * timer over the peer transport. It joins (retrying, and founding a ring
+ * only when allowed), serves the routing RPCs, stabilizes, fixes its de
+ * Bruijn window, and runs iterative lookups.
+ */
+export class DhtMember {
+  readonly table: RoutingTable;
+  joined = false;
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Map<MaintenanceTask, Promise<void>>();
+  private joining: Promise<void> = Promise.resolve();
+  private readonly schedule: MaintenanceSchedule;
+  private hooks: MembershipHooks | undefined;
+  /** Ends the join loop's back-off sleep early, on stop. */
+  private wake: () => void = () => undefined;
+
+  constructor(
+    private readonly rpc: DhtRpc,
+    private readonly options: MemberOptions,
+  ) {
+    this.table = new RoutingTable(options.space, options.self, {
+      successorListLength: options.successorListLength,
+      candidatesPerHop: 4,
+    });
+    const seed = Number(options.self.id % 0x7fffffffn);
+    this.schedule = new MaintenanceSchedule(
+      { stabilize: 1, 'check-predecessor': 1, 'fix-window': 4, sync: 2 },
+      createPrng(seed),
+    );
+    this.serve();
+  }
+
+  get self(): NodeRef {
+    return this.options.self;
+  }
+
+  get space(): IdSpace {
+    return this.options.space;
+  }
+
+  /** Start joining (in the background) and the maintenance timer. */
+  start(hooks: MembershipHooks): void {
+    this.hooks = hooks;
+    this.joining = this.joinLoop();
+    this.timer = setInterval(() => this.tick(), this.options.stabilizeMs);
+    this.timer.unref();
+  }
+
+  /** Stop maintenance; with `leave`, tell the neighbours first (Chord's voluntary departure). */
+  async stop(leave: () => Promise<void>): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.wake();
+    await this.joining;
+    await Promise.all(this.running.values());
+    if (!this.joined || this.table.isAlone()) return;
+    // Best effort, bounded by the RPC timeout: a failed hand-over is repaired
+    // by re-replication from the copies the successors already hold.
+    await leave().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not hand keys over on leave'));
+    const message = { node: this.self, state: neighbourState(this.table) };
+    const neighbours = [this.table.predecessor, this.table.successor()].filter((n) => n !== undefined);
+    await Promise.all(
+      neighbours.map((n) => this.rpc.call(n.address, dhtMethods.leave, message).catch(() => undefined)),
+    );
+    this.options.log.info({ successor: this.describe(this.table.successor()) }, 'left the DHT ring');
+  }
+
+  /** Find the owner of `key` (iterative lookup, Koorde §3.3, owner confirmed). */
+  async lookup(key: Id): Promise<LookupResult> {
+    this.requireJoined();
+    assert(isId(this.space, key), 'lookup keys lie on the circle');
+    const run = new LookupRun(key, this.self, defaultLookupLimits);
+    run.accept(findSuccessorStep(this.table, { key }), false);
+    return this.drive(run);
+  }
+
+  private async drive(run: LookupRun): Promise<LookupResult> {
+    for (;;) {
+      const action = run.next();
+      if (action.kind === 'done') {
+        const { hops, confirmations, failures } = run;
+        const before = action.predecessor !== undefined ? { predecessor: action.predecessor } : {};
+        return { key: run.key, owners: action.owners, ...before, hops, confirmations, retries: failures };
+      }
+      if (action.kind === 'failed') {
+        throw new WeftError(
+          'NO_ROUTE',
+          `no route to the owner of ${idToHex(this.space, run.key)} (${action.reason}); the ring may be re-forming, retry shortly`,
+          { reason: action.reason },
+        );
+      }
+      if (action.to.id === this.self.id) {
+        run.accept(findSuccessorStep(this.table, action.request));
+        continue;
+      }
+      try {
+        run.accept(await this.rpc.call(action.to.address, dhtMethods.findSuccessor, action.request));
+      } catch (error) {
+        run.fail();
+        if (!isWeftError(error, 'NOT_IN_RING'))
+          this.options.log.debug({ peer: action.to.address, err: error }, 'hop failed');
+      }
+    }
+  }
+
+  private requireJoined(): void {
+    if (!this.joined) {
+      throw new WeftError(
+        'NOT_IN_RING',
+        'this node has not joined the DHT ring yet; retry shortly or ask another node',
+      );
+    }
+  }
+
+  describe(node: NodeRef): string {
+    return `${idToHex(this.space, node.id)}@${node.address}`;
+  }
+
+  private serve(): void {
+    const { rpc } = this;
+    rpc.handle(dhtMethods.getState, () => ({ self: this.self, joined: this.joined, ...neighbourState(this.table) }));
+    rpc.handle(dhtMethods.findSuccessor, (request) => {
+      this.requireJoined();
+      checkRequest(this.space, request);
+      return findSuccessorStep(this.table, request);
+    });
+    rpc.handle(dhtMethods.notify, ({ node }) => {
+      this.requireJoined();
+      return { accepted: applyNotify(this.table, node) };
+    });
+    rpc.handle(dhtMethods.hint, ({ node }) => {
+      if (this.joined) applySuccessorHint(this.table, node);
+      return {};
+    });
+    rpc.handle(dhtMethods.leave, ({ node, state }) => {
+      applyLeave(this.table, node, state);
+      return {};
+    });
+  }
+
+  // ---- joining ------------------------------------------------------------
+
+  /**
+   * Join through any configured peer that is in a ring, retrying with
+   * back-off. Only a founder starts a ring, and only when no peer answered
+   * as a ring member: a peer that is in a ring but failed us is retried,
+   * never split from (the seed formed a second ring here).
+   */
+  private async joinLoop(): Promise<void> {
+    for (let attempt = 1, backoffMs = 200; !this.stopping; attempt += 1) {
+      const peers = (await this.options.bootstrap().catch(() => [])).filter((a) => a !== this.self.address);
+      const errors: string[] = [];
+      let ringSeen = false;
+      for (const address of peers) {
+        try {
+          await this.joinThrough(address);
+          return;
+        } catch (error) {
+          ringSeen ||= !isWeftError(error, 'NOT_IN_RING') && !isUnreachable(error);
+          errors.push(`${address}: ${describeError(error)}`);
+        }
+      }
+      if (this.options.founder && !ringSeen) {
+        this.joined = true;
+        this.options.log.info(
+          { id: idToHex(this.space, this.self.id), peers },
+          'no DHT ring to join: started a new one',
+        );
+        return;
+      }
+      this.options.log.warn(
+        { attempt, peers, errors: errors.slice(0, 4), retryMs: backoffMs },
+        'could not join the DHT ring; retrying (a node with peers configured does not start a ring alone)',
+      );
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, backoffMs).unref();
+      });
+      backoffMs = Math.min(maxJoinBackoffMs, backoffMs * 2);
+    }
+  }
+
+  /** Koorde's join (Chord's, §3.4): successor, neighbours, window, keys, then notify. */
+  private async joinThrough(address: string): Promise<void> {
+    const boot = await this.rpc.call(address, dhtMethods.getState, {});
+    if (!boot.joined) throw new WeftError('NOT_IN_RING', `${address} has not joined a ring yet`);
+    const found = await this.drive(LookupRun.through(this.self.id, [boot.self]));
+    const successor = found.owners.find((n) => n.address !== this.self.address);
+    if (successor === undefined) throw new WeftError('NO_ROUTE', 'the lookup of our own id found only ourselves');
+    if (successor.id === this.self.id) {
+      throw new WeftError('NOT_IN_RING', `${successor.address} has the same DHT id; give one of them another --dht-id`);
+    }
+    const state = await this.rpc.call(successor.address, dhtMethods.getState, {});
+    this.table.setSuccessors([successor, ...state.successors]);
+    this.table.predecessor = state.predecessor;
+    await this.fixWindow();
+    await this.hooks?.beforeNotify(state.predecessor, successor);
+    const { accepted } = await this.rpc.call(successor.address, dhtMethods.notify, { node: this.self });
+    if (!accepted) throw new WeftError('NOT_IN_RING', `${successor.address} did not take us as its predecessor`);
+    this.joined = true;
+    const pred = state.predecessor;
+    if (pred !== undefined)
+      await this.rpc.call(pred.address, dhtMethods.hint, { node: this.self }).catch(() => undefined);
+    this.options.log.info(
+      { successor: this.describe(successor), predecessor: pred && this.describe(pred), hops: found.hops },
+      'joined the DHT ring',
+    );
+  }
+
+  // ---- maintenance ----------------------------------------------------------
+
+  private tick(): void {
+    if (!this.joined || this.stopping) return;
+    for (const task of this.schedule.tick()) {
+      if (this.running.has(task)) continue;
+      const work = this.runTask(task)
+        .catch((error: unknown) => this.options.log.debug({ task, err: error }, 'DHT maintenance task failed'))
+        .finally(() => this.running.delete(task));
+      this.running.set(task, work);
+    }
+  }
+
+  private async runTask(task: MaintenanceTask): Promise<void> {
+    if (task === 'stabilize') await this.stabilize();
+    else if (task === 'check-predecessor') await this.checkPredecessor();
+    else if (task === 'fix-window') await this.fixWindow();
+    else await this.hooks?.syncRound();
+  }
+
+  private async stabilize(): Promise<void> {
+    if (this.table.isAlone()) return;
+    const successor = this.table.successor();
+    let state;
+    try {
+      state = await this.rpc.call(successor.address, dhtMethods.getState, {});
+    } catch {
+      applyFailure(this.table, successor.id);
+      this.options.log.info({ successor: this.describe(successor) }, 'successor failed; using the next');
+      return;
+    }
+    const target = applyStabilize(this.table, successor, state);
+    if (target !== undefined) await this.rpc.call(target.address, dhtMethods.notify, { node: this.self });
+  }
+
+  private async checkPredecessor(): Promise<void> {
+    const pred = this.table.predecessor;
+    if (pred === undefined) return;
+    try {
+      await this.rpc.transport.ping(pred.address, { timeoutMs: this.options.stabilizeMs * 2 });
+    } catch {
+      if (this.table.predecessor?.id === pred.id) applyFailure(this.table, pred.id);
+    }
+  }
+
+  /** Look up k·m: the node before its owner anchors the window (§4). */
+  private async fixWindow(): Promise<void> {
+    if (this.table.isAlone()) return;
+    const run = new LookupRun(windowKey(this.table), this.self);
+    run.accept(findSuccessorStep(this.table, { key: run.key }), false);
+    const found = await this.drive(run);
+    applyWindow(this.table, found.owners, found.predecessor);
+  }
+}
+
+function isUnreachable(error: unknown): boolean {
+  return (
+    isWeftError(error, 'PEER_UNREACHABLE') || isWeftError(error, 'TIMEOUT') || isWeftError(error, 'TRANSPORT_CLOSED')
+  );
+}
+
+/** A request from the wire must stand on this circle before the pure code sees it. */
+function checkRequest(space: IdSpace, request: FindSuccessorRequest): void {
+  const ids = [request.key, request.confirmAfter, request.walk?.imaginary, request.walk?.shiftedKey];
+  const steps = request.walk?.stepsLeft ?? 0;
+  if (
+    ids.some((id) => id !== undefined && !isId(space, id)) ||
+    !Number.isInteger(steps) ||
+    steps < 0 ||
+    steps > space.bits
+  ) {
+    throw new WeftError('BAD_REQUEST', 'a find-successor request does not fit this ring (different --dht-id-bits?)');
+  }
+}
