@@ -1,6 +1,7 @@
 import { ConfigError, describeError } from '../core/errors.ts';
 import { weftVersion } from '../node/version.ts';
 import { environment } from './args.ts';
+import { clientHelpText, runClient } from './client-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { runStatus, statusHelp } from './status-command.ts';
 import { runUp, upHelp } from './up-command.ts';
@@ -13,6 +14,7 @@ Commands:
   up        start a local cluster of N nodes on loopback (npm start)
   node      run one node
   status    show the health of the nodes of a cluster
+  client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
   version   print the version
 
 Run "weft <command> --help" for a command's flags.`;
@@ -33,6 +35,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   },
   up: { help: upHelp, run: runUp },
   status: { help: statusHelp, run: runStatus },
+  client: { help: clientHelpText, run: runClient },
 };
 
 /**
