@@ -41,6 +41,8 @@ export interface DeleteAnswer extends RouteFacts {
 
 export interface LookupAnswer extends RouteFacts {
   readonly id: string;
+  /** Requests that asked a named owner to confirm (usually one). */
+  readonly confirmations: number;
   readonly owner: MemberView;
   /** The owner's successors: where the key's copies live. */
   readonly successors: readonly MemberView[];
@@ -88,7 +90,7 @@ export function dhtClient(dht: Dht) {
       const r = await dht.lookup(id);
       const [owner, ...successors] = r.owners.map((n) => dht.view(n));
       if (owner === undefined) throw new WeftError('NO_ROUTE', 'the lookup named no owner; retry');
-      return { id: hex(id), owner, successors, ...facts(r, started) };
+      return { id: hex(id), owner, successors, confirmations: r.confirmations, ...facts(r, started) };
     },
     routingTable(): RoutingTableView {
       return dht.routingTable();

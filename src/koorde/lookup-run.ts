@@ -11,6 +11,15 @@ export interface LookupLimits {
 
 export const defaultLookupLimits: LookupLimits = { maxAttempts: 64 };
 
+export interface LookupOptions extends LookupLimits {
+  /**
+   * Ask a named owner to confirm (the default). Without, the first owner
+   * named is the answer: for callers whose next request is checked by the
+   * owner anyway (a DHT read or write), saving one round trip.
+   */
+  readonly confirm: boolean;
+}
+
 export type LookupAction =
   | { readonly kind: 'ask'; readonly to: NodeRef; readonly request: FindSuccessorRequest }
   | { readonly kind: 'done'; readonly owners: readonly NodeRef[]; readonly predecessor?: NodeRef }
@@ -64,15 +73,19 @@ export class LookupRun {
    * `origin` is the node running the lookup: its own reply needs no
    * confirmation, and it is asked again (locally) when every path failed.
    */
+  private readonly options: LookupOptions;
+
   constructor(
     readonly key: Id,
     readonly origin?: NodeRef,
-    private readonly limits: LookupLimits = defaultLookupLimits,
-  ) {}
+    options: Partial<LookupOptions> = {},
+  ) {
+    this.options = { ...defaultLookupLimits, confirm: true, ...options };
+  }
 
   /** Start by asking `nodes` (bootstrap peers), which pick the §3.3 start themselves. */
-  static through(key: Id, nodes: readonly NodeRef[], limits?: LookupLimits): LookupRun {
-    const run = new LookupRun(key, undefined, limits);
+  static through(key: Id, nodes: readonly NodeRef[], options: Partial<LookupOptions> = {}): LookupRun {
+    const run = new LookupRun(key, undefined, options);
     run.frames.push({ request: { key }, candidates: nodes, confirm: false, tried: 0 });
     return run;
   }
@@ -93,7 +106,7 @@ export class LookupRun {
       return;
     }
     const owners = reply.owners.filter((n) => !this.bad.has(n.id));
-    if (owners[0] !== undefined && owners[0].id === replier) {
+    if (owners[0] !== undefined && (owners[0].id === replier || !this.options.confirm)) {
       this.result = { owners, ...(reply.predecessor !== undefined ? { predecessor: reply.predecessor } : {}) };
       return;
     }
@@ -132,7 +145,7 @@ export class LookupRun {
   next(): LookupAction {
     assert(this.asked === undefined, 'next() waits for the answer to the last ask');
     if (this.result !== undefined) return { kind: 'done', ...this.result };
-    if (this.hops + this.confirmations + this.failures >= this.limits.maxAttempts) {
+    if (this.hops + this.confirmations + this.failures >= this.options.maxAttempts) {
       return { kind: 'failed', reason: 'attempt-limit' };
     }
     for (let frame = this.frames.at(-1); frame !== undefined; frame = this.frames.at(-1)) {

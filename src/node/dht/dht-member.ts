@@ -3,7 +3,7 @@ import { describeError, isWeftError, WeftError } from '../../core/errors.ts';
 import { createPrng } from '../../core/prng.ts';
 import { findSuccessorStep, type FindSuccessorRequest } from '../../koorde/find-successor.ts';
 import { idToHex, isId, type Id, type IdSpace } from '../../koorde/id-space.ts';
-import { defaultLookupLimits, LookupRun } from '../../koorde/lookup-run.ts';
+import { LookupRun } from '../../koorde/lookup-run.ts';
 import {
   applyFailure,
   applyLeave,
@@ -45,7 +45,7 @@ export interface MemberOptions {
 }
 
 /** Join retries back off from 200 ms to this. */
-const maxJoinBackoffMs = 5_000;
+const maxJoinBackoffMs = 2_000;
 
 /** What the driver asks the storage side to do at the two moments that move keys. */
 export interface MembershipHooks {
@@ -124,11 +124,15 @@ export class DhtMember {
     this.options.log.info({ successor: this.describe(this.table.successor()) }, 'left the DHT ring');
   }
 
-  /** Find the owner of `key` (iterative lookup, Koorde §3.3, owner confirmed). */
-  async lookup(key: Id): Promise<LookupResult> {
+  /**
+   * Find the owner of `key` (iterative lookup, Koorde §3.3). With `confirm`
+   * (the default) the owner has confirmed; without, the caller's next request
+   * to the owner must check ownership itself.
+   */
+  async lookup(key: Id, confirm = true): Promise<LookupResult> {
     this.requireJoined();
     assert(isId(this.space, key), 'lookup keys lie on the circle');
-    const run = new LookupRun(key, this.self, defaultLookupLimits);
+    const run = new LookupRun(key, this.self, { confirm });
     run.accept(findSuccessorStep(this.table, { key }), false);
     return this.drive(run);
   }
@@ -201,25 +205,23 @@ export class DhtMember {
 
   /**
    * Join through any configured peer that is in a ring, retrying with
-   * back-off. Only a founder starts a ring, and only when no peer answered
-   * as a ring member: a peer that is in a ring but failed us is retried,
-   * never split from (the seed formed a second ring here).
+   * back-off. Only a founder starts a ring, and only when every peer said
+   * it is in none or did not answer: a ring that failed us is retried, never
+   * split from (the seed formed a second ring here).
    */
   private async joinLoop(): Promise<void> {
     for (let attempt = 1, backoffMs = 200; !this.stopping; attempt += 1) {
       const peers = (await this.options.bootstrap().catch(() => [])).filter((a) => a !== this.self.address);
-      const errors: string[] = [];
-      let ringSeen = false;
-      for (const address of peers) {
+      const { members, errors, unsure } = await this.probe(peers);
+      for (const member of members) {
         try {
-          await this.joinThrough(address);
+          await this.joinThrough(member);
           return;
         } catch (error) {
-          ringSeen ||= !isWeftError(error, 'NOT_IN_RING') && !isUnreachable(error);
-          errors.push(`${address}: ${describeError(error)}`);
+          errors.push(`${member.address}: ${describeError(error)}`);
         }
       }
-      if (this.options.founder && !ringSeen) {
+      if (this.options.founder && members.length === 0 && !unsure) {
         this.joined = true;
         this.options.log.info(
           { id: idToHex(this.space, this.self.id), peers },
@@ -239,11 +241,30 @@ export class DhtMember {
     }
   }
 
+  /**
+   * Ask every peer at once whether it is in a ring. `unsure` is set when a
+   * peer answered with something other than "not in a ring" or silence: it
+   * may be a member, so a founder must not start a second ring.
+   */
+  private async probe(peers: readonly string[]): Promise<{ members: NodeRef[]; errors: string[]; unsure: boolean }> {
+    const answers = await Promise.allSettled(peers.map((a) => this.rpc.call(a, dhtMethods.getState, {})));
+    const members: NodeRef[] = [];
+    const errors: string[] = [];
+    let unsure = false;
+    answers.forEach((answer, i) => {
+      if (answer.status === 'fulfilled' && answer.value.joined) members.push(answer.value.self);
+      else if (answer.status === 'fulfilled') errors.push(`${peers[i]}: not in a ring yet`);
+      else {
+        unsure ||= !isWeftError(answer.reason, 'PEER_UNREACHABLE');
+        errors.push(`${peers[i]}: ${describeError(answer.reason)}`);
+      }
+    });
+    return { members, errors, unsure };
+  }
+
   /** Koorde's join (Chord's, §3.4): successor, neighbours, window, keys, then notify. */
-  private async joinThrough(address: string): Promise<void> {
-    const boot = await this.rpc.call(address, dhtMethods.getState, {});
-    if (!boot.joined) throw new WeftError('NOT_IN_RING', `${address} has not joined a ring yet`);
-    const found = await this.drive(LookupRun.through(this.self.id, [boot.self]));
+  private async joinThrough(member: NodeRef): Promise<void> {
+    const found = await this.drive(LookupRun.through(this.self.id, [member]));
     const successor = found.owners.find((n) => n.address !== this.self.address);
     if (successor === undefined) throw new WeftError('NO_ROUTE', 'the lookup of our own id found only ourselves');
     if (successor.id === this.self.id) {
@@ -319,12 +340,6 @@ export class DhtMember {
     const found = await this.drive(run);
     applyWindow(this.table, found.owners, found.predecessor);
   }
-}
-
-function isUnreachable(error: unknown): boolean {
-  return (
-    isWeftError(error, 'PEER_UNREACHABLE') || isWeftError(error, 'TIMEOUT') || isWeftError(error, 'TRANSPORT_CLOSED')
-  );
 }
 
 /** A request from the wire must stand on this circle before the pure code sees it. */

@@ -33,6 +33,11 @@ export interface ReadResult {
 
 /** Items per hand-off page when a node joins. */
 const handoffPageItems = 512;
+/**
+ * Successor copies a write waits for before it answers: with the owner's,
+ * three copies exist when a put returns, so any two nodes may then fail.
+ */
+const ackedCopies = 2;
 /** Owner requests tried per client call: each retry looks the owner up again. */
 const ownerAttempts = 3;
 
@@ -46,6 +51,9 @@ const ownerAttempts = 3;
 export class DhtStorage {
   /** Owned ids still to offer in this replication cycle. */
   private syncQueue: Id[] = [];
+  /** Successors and store changes when the current cycle began, and when the last one ended. */
+  private cycleEpoch = '';
+  private doneEpoch = '';
   /** The handlers, for requests this node sends to itself as owner. */
   private readonly local = new Map<Method, (request: never) => Promise<unknown>>();
 
@@ -60,13 +68,13 @@ export class DhtStorage {
 
   async put(id: Id, name: string, value: string): Promise<WriteResult> {
     this.store.check(name, value);
-    const { owner, reply, lookup } = await this.atOwner(id, dhtMethods.put, { id, name, value });
+    const { owner, reply, lookup } = await this.atOwner(id, dhtMethods.put, { id, name, value, confirmed: false });
     return { id, owner, version: reply.version, replicas: reply.replicas, lookup };
   }
 
   /** The live item, or NOT_FOUND. */
   async get(id: Id, name: string): Promise<ReadResult> {
-    const { owner, reply, lookup } = await this.atOwner(id, dhtMethods.get, { id });
+    const { owner, reply, lookup } = await this.atOwner(id, dhtMethods.get, { id, confirmed: false });
     const item = reply.item;
     if (item === undefined || item.deleted) {
       throw new WeftError('NOT_FOUND', `no value for key ${JSON.stringify(name)}; put it first`, {
@@ -78,14 +86,16 @@ export class DhtStorage {
 
   /** Delete (a tombstone on the owner and its replicas), or NOT_FOUND when there was nothing. */
   async remove(id: Id, name: string): Promise<WriteResult> {
-    const { owner, reply, lookup } = await this.atOwner(id, dhtMethods.remove, { id });
+    const { owner, reply, lookup } = await this.atOwner(id, dhtMethods.remove, { id, confirmed: false });
     if (!reply.existed) throw new WeftError('NOT_FOUND', `no value for key ${JSON.stringify(name)}; nothing to delete`);
     return { id, owner, version: reply.version, replicas: 0, lookup };
   }
 
   /**
-   * Find the owner and ask it; when the ring moved under us (the owner says
-   * it is not the owner, or does not answer), look it up again.
+   * Find the owner and ask it. The first try skips the lookup's
+   * confirmation, since the owner checks the key is its own; when the ring
+   * moved under us (NOT_OWNER, or the owner does not answer), the owner is
+   * looked up again, confirmed this time.
    */
   private async atOwner<M extends typeof dhtMethods.put | typeof dhtMethods.get | typeof dhtMethods.remove>(
     id: Id,
@@ -94,11 +104,12 @@ export class DhtStorage {
   ): Promise<{ owner: NodeRef; reply: Wire[M][1]; lookup: LookupResult }> {
     let last: unknown;
     for (let attempt = 1; attempt <= ownerAttempts; attempt += 1) {
-      const lookup = await this.member.lookup(id);
+      const confirmed = attempt > 1;
+      const lookup = await this.member.lookup(id, confirmed);
       const owner = lookup.owners[0];
       if (owner === undefined) continue;
       try {
-        return { owner, reply: await this.callOrServe(owner, method, request), lookup };
+        return { owner, reply: await this.callOrServe(owner, method, { ...request, confirmed }), lookup };
       } catch (error) {
         if (!retriable(error)) throw error;
         last = error;
@@ -127,21 +138,21 @@ export class DhtStorage {
   }
 
   private serve(): void {
-    this.handle(dhtMethods.put, async ({ id, name, value }) => {
-      this.requireOwner(id);
+    this.handle(dhtMethods.put, async ({ id, name, value, confirmed }) => {
+      this.requireOwner(id, confirmed);
       this.store.check(name, value);
       const version = this.nextVersion(id);
       const item: Item = { id, name, value, version, deleted: false };
       this.store.put(item, this.options.nowMs());
       return { version, replicas: await this.replicate([item]) };
     });
-    this.handle(dhtMethods.get, async ({ id }) => {
-      this.requireOwner(id);
+    this.handle(dhtMethods.get, async ({ id, confirmed }) => {
+      this.requireOwner(id, confirmed);
       const item = this.store.get(id) ?? (await this.readRepair(id));
       return item !== undefined ? { item } : {};
     });
-    this.handle(dhtMethods.remove, async ({ id }) => {
-      this.requireOwner(id);
+    this.handle(dhtMethods.remove, async ({ id, confirmed }) => {
+      this.requireOwner(id, confirmed);
       const existing = this.store.get(id) ?? (await this.readRepair(id));
       const version = this.nextVersion(id);
       const tombstone: Item = { id, name: existing?.name ?? '', value: '', version, deleted: true };
@@ -160,14 +171,14 @@ export class DhtStorage {
     }));
   }
 
-  /** Writes are taken only by the owner: the key must lie in (predecessor, self]. */
-  private requireOwner(id: Id): void {
+  /** Reads and writes are served by the owner: the key lies in (predecessor, self], or the lookup confirmed it. */
+  private requireOwner(id: Id, confirmed: boolean): void {
     const { table } = this.member;
     if (!this.member.joined) {
       throw new WeftError('NOT_IN_RING', 'this node has not joined the DHT ring yet; retry shortly');
     }
     const pred = table.predecessor;
-    if (pred !== undefined && !inHalfOpen(this.member.space, id, pred.id, table.self.id)) {
+    if (!confirmed && pred !== undefined && !inHalfOpen(this.member.space, id, pred.id, table.self.id)) {
       throw new WeftError('NOT_OWNER', `${idToHex(this.member.space, id)} belongs to another node; look it up again`);
     }
   }
@@ -185,13 +196,30 @@ export class DhtStorage {
     return stored;
   }
 
-  /** Copy to the next r−1 successors; resolves with how many took it. */
-  private async replicate(items: readonly Item[]): Promise<number> {
+  /**
+   * Copy to the next r−1 successors. Resolves once `ackedCopies` of them
+   * took it (or all answered), with how many did; the others finish in the
+   * background, and re-replication repairs any that failed.
+   */
+  private replicate(items: readonly Item[]): Promise<number> {
     const targets = this.member.table.successors.slice(0, this.options.copies - 1);
-    const results = await Promise.allSettled(
-      targets.map((n) => this.rpc.call(n.address, dhtMethods.store, { items: [...items] })),
-    );
-    return results.filter((r) => r.status === 'fulfilled').length;
+    const needed = Math.min(ackedCopies, targets.length);
+    if (targets.length === 0) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      let stored = 0;
+      let settled = 0;
+      const settle = (ok: boolean): void => {
+        stored += ok ? 1 : 0;
+        settled += 1;
+        if (stored === needed || settled === targets.length) resolve(stored);
+      };
+      for (const node of targets) {
+        this.rpc.call(node.address, dhtMethods.store, { items: [...items] }).then(
+          () => settle(true),
+          () => settle(false),
+        );
+      }
+    });
   }
 
   /** The owner lacks an item (it took over recently): its successor holds a copy. */
@@ -243,16 +271,22 @@ export class DhtStorage {
     const { table } = this.member;
     const pred = table.predecessor;
     if (pred === undefined || table.isAlone()) return;
-    if (this.syncQueue.length === 0) this.syncQueue = this.ownedIds(pred.id);
+    if (this.syncQueue.length === 0) {
+      const epoch = `${table.successors.map((n) => n.id).join(',')}:${pred.id}:${this.store.changes}`;
+      if (epoch === this.doneEpoch) return;
+      this.cycleEpoch = epoch;
+      this.syncQueue = this.ownedIds(pred.id);
+    }
     const batch = this.syncQueue.splice(0, this.options.syncBatch).map((id) => this.store.get(id));
     const items = batch.filter((item): item is Item => item !== undefined);
-    if (items.length === 0) return;
     const digests = items.map((item) => ({ id: item.id, version: item.version }));
     const targets = table.successors.slice(0, this.options.copies - 1);
-    await Promise.all(targets.map((node) => this.offer(node, digests, items)));
+    const results = await Promise.allSettled(targets.map((node) => this.offer(node, digests, items)));
+    if (this.syncQueue.length === 0 && results.every((r) => r.status === 'fulfilled')) this.doneEpoch = this.cycleEpoch;
   }
 
   private async offer(node: NodeRef, digests: { id: Id; version: number }[], items: Item[]): Promise<void> {
+    if (digests.length === 0) return;
     const { want } = await this.rpc.call(node.address, dhtMethods.syncOffer, { digests });
     if (want.length === 0) return;
     const wanted = new Set(want);

@@ -40,6 +40,15 @@ export interface GetStateReply extends NeighbourState {
   readonly joined: boolean;
 }
 
+/**
+ * Reads and writes go to the owner. `confirmed` says the owner confirmed
+ * its ownership in the lookup just made; otherwise it checks the key lies in
+ * (predecessor, self] and answers NOT_OWNER if not.
+ */
+export interface OwnerCheck {
+  readonly confirmed: boolean;
+}
+
 export interface Wire {
   [dhtMethods.findSuccessor]: [FindSuccessorRequest, FindSuccessorReply];
   [dhtMethods.getState]: [Record<string, never>, GetStateReply];
@@ -50,9 +59,9 @@ export interface Wire {
   [dhtMethods.retrieve]: [{ id: Id }, { item?: Item }];
   [dhtMethods.handoff]: [{ from: Id; to: Id; limit: number }, { items: Item[]; more: boolean }];
   [dhtMethods.syncOffer]: [{ digests: { id: Id; version: number }[] }, { want: Id[] }];
-  [dhtMethods.put]: [{ id: Id; name: string; value: string }, { version: number; replicas: number }];
-  [dhtMethods.get]: [{ id: Id }, { item?: Item }];
-  [dhtMethods.remove]: [{ id: Id }, { version: number; existed: boolean }];
+  [dhtMethods.put]: [{ id: Id; name: string; value: string } & OwnerCheck, { version: number; replicas: number }];
+  [dhtMethods.get]: [{ id: Id } & OwnerCheck, { item?: Item }];
+  [dhtMethods.remove]: [{ id: Id } & OwnerCheck, { version: number; existed: boolean }];
 }
 
 export type Method = keyof Wire;

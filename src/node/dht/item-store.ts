@@ -21,6 +21,8 @@ export const tombstoneTtlMs = 10 * 60 * 1000;
  */
 export class ItemStore {
   private readonly items = new Map<Id, Item & { readonly storedAtMs: number }>();
+  /** Grows with every change, so replication can tell that nothing changed. */
+  changes = 0;
 
   constructor(
     private readonly space: IdSpace,
@@ -59,6 +61,7 @@ export class ItemStore {
       );
     }
     this.items.set(item.id, { ...item, storedAtMs: nowMs });
+    this.changes += 1;
     return true;
   }
 
@@ -83,6 +86,7 @@ export class ItemStore {
     for (const [id, item] of this.items) {
       if (item.deleted && nowMs - item.storedAtMs > tombstoneTtlMs) {
         this.items.delete(id);
+        this.changes += 1;
         dropped += 1;
       }
     }
