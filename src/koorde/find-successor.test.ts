@@ -53,32 +53,35 @@ describe('imaginary start (Koorde §3.3, golden)', () => {
   });
 });
 
-describe('lookup steps on a 7-node ring, b=8, k=4, r=1 (golden)', () => {
-  const tables = ring(small, smallIds, 1);
+describe('lookup steps on a 7-node ring, b=8, k=4, r=2 (golden)', () => {
+  const tables = ring(small, smallIds, 2);
 
   it('takes the de Bruijn step locally while i stays in (self, successor], then jumps via the window', () => {
-    // 0x10 owns imaginary 0x34 in (0x10, 0x35]; 4·0x34 + 0 = 0xd0 is the key. The window
-    // of 0x10 is [0x35, 0x52, 0x80, 0xa7] (pred of 4·0x10 = 0x40, and its successors).
+    // 0x10 owns imaginary 0x34 in (0x10, 0x35]; 4·0x34 + 0 = 0xd0 is the key. The window of 0x10
+    // starts at the predecessor of 4·0x10 = 0x40 (0x35; its own predecessor, 0x10, is self).
+    assert.deepEqual(
+      tables.get(0x10n)?.window.map((n) => n.id),
+      [0x35n, 0x52n, 0x80n, 0xa7n, 0xc3n],
+    );
     assert.deepEqual(traceLookup(small, tables, 0x10n, 0xd0n).lines, [
-      '10: i=d0 left=0 local=1 -> a7,80,52',
-      'a7: i=d0 left=0 local=0 -> c3',
-      'c3: owner e9',
+      '10: i=d0 left=0 local=1 -> c3,a7,80',
+      'c3: owner e9,10',
       'e9: owner e9,10',
     ]);
   });
 
   it('names the owner from two known neighbours, and the owner confirms', () => {
-    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x11n).lines, ['10: owner 35', '35: owner 35,52']);
-    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x9bn).lines, ['10: owner a7', 'a7: owner a7,c3']);
+    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x11n).lines, ['10: owner 35,52', '35: owner 35,52']);
+    assert.deepEqual(traceLookup(small, tables, 0x10n, 0x9bn).lines, ['10: owner a7,c3', 'a7: owner a7,c3']);
     assert.deepEqual(traceLookup(small, tables, 0x52n, 0x52n).lines, ['52: owner 52,80']);
   });
 
-  it('routes around a dead hop with the backup candidate', () => {
-    const { lines, run } = traceLookup(small, tables, 0x10n, 0xd0n, new Set([0xa7n]));
+  it('routes around a dead hop with the backup candidate, which routes around it too', () => {
+    const { lines, run } = traceLookup(small, tables, 0x10n, 0xd0n, new Set([0xc3n]));
     assert.deepEqual(lines, [
-      '10: i=d0 left=0 local=1 -> a7,80,52',
-      'a7: no answer',
-      '80: owner e9',
+      '10: i=d0 left=0 local=1 -> c3,a7,80',
+      'c3: no answer',
+      'a7: owner e9',
       'e9: owner e9,10',
     ]);
     assert.deepEqual([run.hops, run.confirmations, run.failures], [1, 1, 1]);
@@ -109,7 +112,7 @@ describe('lookup steps on a 64-bit ring (golden)', () => {
     const { lines } = traceLookup(space, tables, ids[0]!, 0x0123456789abcdefn);
     assert.deepEqual(lines, [
       'b81a16e7a4d7c049: i=c4048d159e26af37 left=2 local=1 -> beb2acdb8f353610,bd837ead727821e9,bb1f7f7e8d9c9219',
-      'beb2acdb8f353610: owner 029dff567be56d19',
+      'beb2acdb8f353610: owner 029dff567be56d19,07b64855700df39c',
       '029dff567be56d19: owner 029dff567be56d19,07b64855700df39c',
     ]);
     assert.equal(new RingOracle(ids).successorOf(0x0123456789abcdefn), 0x029dff567be56d19n);

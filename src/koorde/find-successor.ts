@@ -19,6 +19,8 @@ export interface FindSuccessorRequest {
   readonly walk?: Walk;
   /** Nodes the lookup found dead: route as if they were gone (p2psim's "bad nodes"). */
   readonly avoid?: readonly Id[];
+  /** The walk was restarted already (see `restart`): correction hops may then aim further. */
+  readonly restarted?: boolean;
   /**
    * Set when the receiver was named the owner by another node that placed
    * the key after this id: confirm, or name a closer owner (see `confirmOwner`).
@@ -113,7 +115,8 @@ export function findSuccessorStep(fullTable: RoutingTable, request: FindSuccesso
   if (walk.stepsLeft === 0) assert(walk.imaginary === request.key, 'a finished walk stands on the key');
   const candidates = table.closestPreceding(walk.imaginary);
   assert(candidates.length > 0, 'the successor precedes an imaginary node outside (self, successor]');
-  if (!withinReach(table, walk.imaginary, candidates[0])) return restart(table, request.key);
+  const spans = request.restarted === true ? restartedReachSpans : reachSpans;
+  if (!withinReach(table, walk.imaginary, candidates[0], spans)) return restart(table, request.key);
   return { kind: 'next', candidates, walk, localSteps };
 }
 
@@ -124,12 +127,12 @@ export function findSuccessorStep(fullTable: RoutingTable, request: FindSuccesso
  * yet, its nodes dead, a walk handed to a node far from it) following
  * successors to it could take O(n) hops.
  */
-function withinReach(table: RoutingTable, target: Id, best: NodeRef | undefined): boolean {
+function withinReach(table: RoutingTable, target: Id, best: NodeRef | undefined, spans: bigint): boolean {
   if (best !== undefined && table.window.some((w) => w.id === best.id)) return true;
   const last = table.successors.at(-1);
   if (last === undefined) return false;
   const span = distance(table.space, table.self.id, last.id);
-  return distance(table.space, table.self.id, target) <= span * reachSpans;
+  return distance(table.space, table.self.id, target) <= span * spans;
 }
 
 /**
@@ -137,6 +140,11 @@ function withinReach(table: RoutingTable, target: Id, best: NodeRef | undefined)
  * of following successors, each skipping r nodes, cost less than a fresh walk.
  */
 const reachSpans = 4n;
+/**
+ * After one restart, further ones would likely meet the same gap (walks for
+ * one key end on the same imaginary nodes), so corrections may aim further.
+ */
+const restartedReachSpans = 16n;
 
 /** Hand the lookup on towards the key itself, and let the next node start a fresh walk. */
 function restart(table: RoutingTable, key: Id): FindSuccessorReply {

@@ -66,6 +66,8 @@ export class LookupRun {
   private result: { owners: readonly NodeRef[]; predecessor?: NodeRef } | undefined;
   private asked: { node: NodeRef; confirm: boolean } | undefined;
 
+  /** A node restarted the walk; later hops say so (see findSuccessorStep). */
+  private restarted = false;
   /** Size of the bad set when the origin last routed with it (see `next`). */
   private originRoutedWithBad = 0;
 
@@ -101,7 +103,12 @@ export class LookupRun {
     this.asked = undefined;
     this.localSteps += reply.localSteps;
     if (reply.kind === 'next') {
-      const request = { key: this.key, ...(reply.walk !== undefined ? { walk: reply.walk } : {}) };
+      this.restarted ||= reply.walk === undefined;
+      const request = {
+        key: this.key,
+        ...(reply.walk !== undefined ? { walk: reply.walk } : {}),
+        ...(this.restarted ? { restarted: true } : {}),
+      };
       this.frames.push({ request, candidates: reply.candidates, confirm: false, tried: 0 });
       return;
     }
@@ -183,5 +190,5 @@ export class LookupRun {
 function sentKey(node: NodeRef, request: FindSuccessorRequest, badCount: number): string {
   const walk = request.walk;
   const where = walk === undefined ? 'start' : `${walk.imaginary}/${walk.stepsLeft}`;
-  return `${node.id}:${where}:${request.confirmAfter ?? ''}:${badCount}`;
+  return `${node.id}:${where}:${request.confirmAfter ?? ''}:${request.restarted === true}:${badCount}`;
 }

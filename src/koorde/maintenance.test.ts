@@ -82,11 +82,14 @@ describe('ring maintenance (Chord stabilization reused by Koorde §3.4)', () => 
     assert.deepEqual(ids(pred.successors), [0x80n, 0x90n, 0xa0n]);
   });
 
-  it('the window is anchored at the predecessor of k·m (§4) and holds k nodes', () => {
+  it('the window: a backup, the predecessor of k·m (§4), and k nodes after it; never self', () => {
     const t = table(0x30n, [0x50n]);
     assert.equal(windowKey(t), 0xc0n);
-    applyWindow(t, [ref(0xc3n), ref(0xe9n), ref(0x10n), ref(0x20n)], ref(0xa7n));
-    assert.deepEqual(ids(t.window), [0xa7n, 0xc3n, 0xe9n, 0x10n]);
+    const owners = [0xc3n, 0xe9n, 0x10n, 0x20n, 0x28n].map(ref);
+    applyWindow(t, owners, ref(0xa7n), [ref(0x90n)]);
+    assert.deepEqual(ids(t.window), [0x90n, 0xa7n, 0xc3n, 0xe9n, 0x10n, 0x20n]);
+    applyWindow(t, [ref(0xc3n), ref(0x30n), ref(0x40n)], ref(0xa7n));
+    assert.deepEqual(ids(t.window), [0xa7n, 0xc3n]);
   });
 });
 

@@ -1,5 +1,5 @@
-import { inOpen, deBruijnPoint, type Id } from './id-space.ts';
-import type { RoutingTable, NodeRef } from './routing-table.ts';
+import { deBruijnPoint, inOpen, type Id } from './id-space.ts';
+import type { NodeRef, RoutingTable } from './routing-table.ts';
 
 /**
  * Chord's ring maintenance, which Koorde reuses (§3.4), plus the de Bruijn
@@ -84,7 +84,15 @@ export function windowKey(table: RoutingTable): Id {
   return deBruijnPoint(table.space, table.self.id);
 }
 
-/** The lookup of k·m ended at its owners; the node before them is the anchor (§4). */
-export function applyWindow(table: RoutingTable, owners: readonly NodeRef[], predecessor: NodeRef | undefined): void {
-  table.setWindow(predecessor !== undefined ? [predecessor, ...owners] : owners);
+/**
+ * The lookup of k·m ended at its owners; the node before them is the
+ * predecessor of k·m, and `backups` are the nodes before that one (§4.2).
+ */
+export function applyWindow(
+  table: RoutingTable,
+  owners: readonly NodeRef[],
+  predecessor: NodeRef | undefined,
+  backups: readonly NodeRef[] = [],
+): void {
+  table.setWindow(predecessor !== undefined ? [...backups, predecessor, ...owners] : owners);
 }

@@ -18,6 +18,19 @@ export interface RoutingLimits {
 export const defaultRoutingLimits: RoutingLimits = { successorListLength: 8, candidatesPerHop: 4 };
 
 /**
+ * Window entries kept before the predecessor of k·m (Koorde §4.2 anchors
+ * the window at the predecessor of k·m − x for this reason): when the
+ * predecessor of a de Bruijn target has died, an entry before it still
+ * precedes the target, so the hop has a backup instead of a restart.
+ */
+export const windowBackups = 1;
+
+/** The window: the backups, the predecessor of k·m, and k nodes after it. */
+export function windowCapacity(space: IdSpace): number {
+  return windowBackups + 1 + space.degree;
+}
+
+/**
  * One node's view of the ring (Koorde §3.2, §4): predecessor, the successor
  * list (successors[0] is the successor), and the de Bruijn window: the
  * predecessor of k·m and the k−1 nodes after it. An empty successor list
@@ -64,14 +77,15 @@ export class RoutingTable {
   }
 
   /**
-   * The de Bruijn window: its anchor (pred of k·m) first, then the anchor's
-   * successors, at most k. Consecutive entries are ring neighbours (see
-   * `ownerFromRuns`), so the window stops where it would reach self.
+   * The de Bruijn window (§3.2, §4): nodes in ring order around k·m, from
+   * `windowBackups` nodes before its predecessor, at most windowCapacity.
+   * Consecutive entries are ring neighbours (see `ownerFromRuns`), so the
+   * window starts after self, or stops where it would reach self.
    */
   setWindow(nodes: readonly NodeRef[]): void {
     const selfAt = nodes.findIndex((n) => n.id === this.self.id);
-    const run = selfAt < 0 ? nodes : nodes.slice(0, selfAt);
-    this.windowList = this.distinct(run).slice(0, this.space.degree);
+    const run = selfAt < 0 ? nodes : selfAt === 0 ? nodes.slice(1) : nodes.slice(0, selfAt);
+    this.windowList = this.distinct(run).slice(0, windowCapacity(this.space));
   }
 
   /**

@@ -332,13 +332,15 @@ export class DhtMember {
     }
   }
 
-  /** Look up k·m: the node before its owner anchors the window (§4). */
+  /** Look up k·m: the node before its owner anchors the window, and its predecessor backs it up (§4). */
   private async fixWindow(): Promise<void> {
     if (this.table.isAlone()) return;
     const run = new LookupRun(windowKey(this.table), this.self);
     run.accept(findSuccessorStep(this.table, { key: run.key }), false);
     const found = await this.drive(run);
-    applyWindow(this.table, found.owners, found.predecessor);
+    const anchor = found.predecessor;
+    const before = anchor && (await this.rpc.call(anchor.address, dhtMethods.getState, {}).catch(() => undefined));
+    applyWindow(this.table, found.owners, anchor, before?.predecessor !== undefined ? [before.predecessor] : []);
   }
 }
 

@@ -1,5 +1,12 @@
-import { compareBig, RoutingTable, type NodeRef, type RoutingLimits } from '../../koorde/routing-table.ts';
-import { deBruijnPoint, type Id, type IdSpace } from '../../koorde/id-space.ts';
+import {
+  compareBig,
+  RoutingTable,
+  windowBackups,
+  type NodeRef,
+  type RoutingLimits,
+} from '../../koorde/routing-table.ts';
+import { windowKey } from '../../koorde/maintenance.ts';
+import type { Id, IdSpace } from '../../koorde/id-space.ts';
 
 /**
  * The true ring from global membership: the oracle every lookup is checked
@@ -75,7 +82,7 @@ export class RingOracle {
   }
 }
 
-/** A routing table with every pointer right, as stabilization converges to (Koorde §3.4, §4). */
+/** A routing table with every pointer right, as stabilization converges to (Koorde §3.4, §4.2). */
 export function stableTable(
   space: IdSpace,
   oracle: RingOracle,
@@ -87,7 +94,9 @@ export function stableTable(
   if (oracle.size === 1) return table;
   table.predecessor = ref(oracle.predecessorOf(self));
   table.setSuccessors(oracle.after(self, table.limits.successorListLength).map(ref));
-  const anchor = oracle.predecessorOf(deBruijnPoint(space, self));
-  table.setWindow([anchor, ...oracle.after(anchor, space.degree - 1)].map(ref));
+  const anchor = oracle.predecessorOf(windowKey(table));
+  const backups: Id[] = [];
+  for (let p = anchor; backups.length < windowBackups; backups.unshift(p)) p = oracle.predecessorOf(p);
+  table.setWindow([...backups, anchor, ...oracle.after(anchor, space.degree)].map(ref));
   return table;
 }

@@ -68,13 +68,25 @@ function checkPredecessor(ctx: KoordeContext, node: SimKoordeNode): void {
   );
 }
 
-/** Look up k·m; the node before its owners anchors the window (§4). `then` runs after, found or not. */
+/**
+ * Look up k·m; the node before its owners anchors the window, and that
+ * node's predecessor is the backup before it (§4). `then` runs after,
+ * found or not.
+ */
 export function fixWindow(ctx: KoordeContext, node: SimKoordeNode, then: () => void = () => undefined): void {
   if (node.table.isAlone()) return then();
   const run = new LookupRun(windowKey(node.table), node.table.self);
   run.accept(findSuccessorStep(node.table, { key: run.key }), false);
   driveLookup(ctx, run, (outcome) => {
-    if (node.alive && outcome.failure === undefined) applyWindow(node.table, outcome.owners, outcome.predecessor);
-    then();
+    const anchor = outcome.predecessor;
+    if (!node.alive || outcome.failure !== undefined || anchor === undefined) return then();
+    ctx.net.request(
+      anchor.id,
+      (peer) => peer.table.predecessor,
+      (before) => {
+        if (node.alive) applyWindow(node.table, outcome.owners, anchor, before !== undefined ? [before] : []);
+        then();
+      },
+    );
   });
 }
