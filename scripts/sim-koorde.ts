@@ -1,8 +1,9 @@
 // Koorde (and the Chord baseline) in the deterministic simulator, one row per
 // configuration, every lookup checked against the oracle.
-//   npm run sim:koorde -- --nodes 1000,10000 --degree 2,8 [--churn RATE] [--lookups N] [--seed S] [--no-chord]
-// --churn RATE: that fraction of the nodes crashes and as many join, per
-// stabilization round (the Chord baseline runs only without churn).
+//   npm run sim:koorde -- --nodes 1000,10000 --degree 2,8 [--churn RATE] [--leave RATE] [--lookups N] [--seed S] [--no-chord]
+// --churn RATE: that fraction of the nodes crashes per stabilization round;
+// --leave RATE: that fraction leaves gracefully; as many join as crash and
+// leave, so the size holds. The Chord baseline runs only without churn.
 import { parseArgs } from 'node:util';
 import { defaultSimConfig, simulate, type SimConfig, type SimResult } from '../src/sim/koorde/simulation.ts';
 
@@ -28,6 +29,7 @@ const header = [
   'nodes',
   'k',
   'churn',
+  'leave',
   'log_k(n)',
   'mean hops',
   'p99 hops',
@@ -51,6 +53,7 @@ function row(result: SimResult): void {
     config.nodes,
     config.protocol === 'chord' ? '-' : config.degree,
     config.crashPerRound,
+    config.leavePerRound,
     bound.toFixed(2),
     result.hopsMean.toFixed(2),
     result.hopsP99,
@@ -62,7 +65,7 @@ function row(result: SimResult): void {
   ];
   console.log(`| ${cells.join(' | ')} |`);
   lines.push(
-    `protocol=${config.protocol} nodes=${config.nodes} degree=${cells[2]} churn=${config.crashPerRound} ` +
+    `protocol=${config.protocol} nodes=${config.nodes} degree=${cells[2]} churn=${config.crashPerRound} leave=${config.leavePerRound} ` +
       `mean_hops=${result.hopsMean.toFixed(2)} p99_hops=${result.hopsP99} correct_pct=${correctPct.toFixed(2)}`,
   );
 }

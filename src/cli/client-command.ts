@@ -40,7 +40,7 @@ export async function runClient(argv: readonly string[]): Promise<number> {
   );
   try {
     if (positionals.length > 0) return (await session.run(positionals.join(' '))) === false ? 1 : 0;
-    await prompt(session);
+    await repl(session);
     return 0;
   } finally {
     session.close();
@@ -59,7 +59,7 @@ function parseClientArgs(argv: readonly string[]) {
   }
 }
 
-async function prompt(session: ClientSession): Promise<void> {
+async function repl(session: ClientSession): Promise<void> {
   const interactive = process.stdin.isTTY === true;
   const rl = createInterface({
     input: process.stdin,
@@ -72,15 +72,18 @@ async function prompt(session: ClientSession): Promise<void> {
       return [hits.length > 0 ? hits : [...clientCommands], line.trim()];
     },
   });
-  const setPrompt = (): void => rl.setPrompt(`weft[${session.address}]> `);
-  setPrompt();
-  rl.prompt();
+  // Commands piped in (a script) get answers only; a terminal gets a prompt.
+  const prompt = (): void => {
+    if (!interactive) return;
+    rl.setPrompt(`weft[${session.address}]> `);
+    rl.prompt();
+  };
+  prompt();
   for await (const line of rl) {
     if (interactive && line.trim() !== '') appendFileSync(historyFile, `${line}\n`);
     const outcome = await session.run(line);
     if (outcome === 'exit') break;
-    setPrompt();
-    rl.prompt();
+    prompt();
   }
   rl.close();
 }
