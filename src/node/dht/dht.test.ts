@@ -35,7 +35,7 @@ function converged(nodes: readonly Dht[]): boolean {
 }
 
 describe('DHT role over the in-memory transport', () => {
-  it('forms one ring, answers lookups as the oracle does, stores with replicas, survives two crashes', async () => {
+  it('forms one ring, answers as the oracle does, keeps keys through two crashes, a leave and a join', async () => {
     const network = new MemoryNetwork();
     const count = 8;
     const transports = Array.from({ length: count }, (_, i) =>
@@ -68,8 +68,24 @@ describe('DHT role over the in-memory transport', () => {
       const got = await alive[i % alive.length]!.get(`key-${i}`);
       assert.equal(got.item.value, `value-${i}`);
     }
-    await Promise.all(alive.map((n) => n.stop()));
-    await Promise.all(transports.map((t) => t.close()));
-    await Promise.all([nodes[1]!.stop(), nodes[4]!.stop()]);
+
+    // A graceful leave hands the keys over; a new node takes over its keys on joining.
+    await alive[0]!.stop();
+    await transports[0]!.close();
+    const newcomer = new Dht(network.join('mem8:1', { nodeId: 'm8', version: 't' }), configFor(8, count), silent);
+    newcomer.start();
+    const members = [...alive.slice(1), newcomer];
+    await until('the ring takes the newcomer in', () => converged(members));
+    for (let i = 0; i < 40; i += 1) {
+      if (i === 7) continue;
+      const got = await members[i % members.length]!.get(`key-${i}`);
+      assert.equal(got.item.value, `value-${i}`);
+    }
+    const owned = await Promise.all(Array.from({ length: 40 }, (_, i) => newcomer.ownersOf(`key-${i}`)));
+    const newcomerOwns = owned.filter((owners) => owners[0]?.address === 'mem8:1').length;
+    assert.ok(newcomerOwns > 0, 'the newcomer owns some of the keys (11 with these addresses)');
+    assert.ok(newcomer.routingTable().items >= newcomerOwns, 'and holds them: it pulled them on joining');
+    await Promise.all(members.map((n) => n.stop()));
+    await Promise.all([nodes[0]!.stop(), nodes[1]!.stop(), nodes[4]!.stop()]);
   });
 });
