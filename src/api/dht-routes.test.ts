@@ -17,11 +17,12 @@ describe('DHT HTTP routes (one node, a ring of its own)', () => {
   const config = finalizeNodeConfig(
     resolveConfig(nodeConfigSchema, { flags: { id: 'solo', 'dht-max-value-bytes': '16' }, env: {}, file: {} }),
   );
-  const dht = new Dht(transport, config, pino({ level: 'silent' }));
+  const metrics = createNodeMetrics('solo', 't');
+  const dht = new Dht(transport, config, pino({ level: 'silent' }), metrics.registry);
   const app = buildHttpApp({
     health: () => health,
     notReadyReason: () => undefined,
-    metrics: createNodeMetrics('solo', 't'),
+    metrics,
     log: pino({ level: 'silent' }),
     dht: dhtClient(dht),
   });
@@ -61,6 +62,10 @@ describe('DHT HTTP routes (one node, a ring of its own)', () => {
     const bad = await app.inject({ url: '/v1/dht/lookup/xyz' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error.message, /16 hex digits/);
+    const text = (await app.inject({ url: '/metrics' })).body;
+    assert.match(text, /^weft_dht_joined 1$/m);
+    assert.match(text, /^weft_dht_lookups_total\{result="ok"\} [1-9]/m);
+    assert.match(text, /^weft_dht_lookup_hops_count [1-9]/m);
   });
 
   it('the routing table shows self, no neighbours when alone', async () => {

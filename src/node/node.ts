@@ -46,7 +46,7 @@ export class WeftNode {
       const transport = await listenPeer(config);
       const peerHealth = new PeerHealthMonitor(transport, otherPeers(config), config.pingIntervalMs, metrics, log);
       peerHealth.start();
-      const dht = new Dht(transport, config, log);
+      const dht = new Dht(transport, config, log, metrics.registry);
       dht.start();
       return new WeftNode(config, log, metrics, dataDir, transport, peerHealth, dht);
     } catch (error) {

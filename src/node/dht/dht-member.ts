@@ -42,6 +42,8 @@ export interface MemberOptions {
   /** May start a ring of its own when no other peer is in one (the first of --peers, or no peers at all). */
   readonly founder: boolean;
   readonly log: Logger;
+  /** Told about every lookup this node runs (undefined: it failed), for metrics. */
+  readonly observe?: (result: LookupResult | undefined) => void;
 }
 
 /** Join retries back off from 200 ms to this. */
@@ -134,7 +136,14 @@ export class DhtMember {
     assert(isId(this.space, key), 'lookup keys lie on the circle');
     const run = new LookupRun(key, this.self, { confirm });
     run.accept(findSuccessorStep(this.table, { key }), false);
-    return this.drive(run);
+    try {
+      const result = await this.drive(run);
+      this.options.observe?.(result);
+      return result;
+    } catch (error) {
+      this.options.observe?.(undefined);
+      throw error;
+    }
   }
 
   private async drive(run: LookupRun): Promise<LookupResult> {

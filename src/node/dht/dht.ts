@@ -1,10 +1,12 @@
 import { createIdSpace, idToHex, parseIdHex, type Id, type IdSpace } from '../../koorde/id-space.ts';
 import type { NodeRef } from '../../koorde/routing-table.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
+import type { Registry } from 'prom-client';
 import { srvPeers } from '../../discovery/dns-srv.ts';
 import { otherPeers, type NodeConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { DhtMember, type LookupResult } from './dht-member.ts';
+import { createDhtMetrics } from './dht-metrics.ts';
 import { DhtRpc } from './dht-rpc.ts';
 import { DhtStorage, type ReadResult, type WriteResult } from './dht-storage.ts';
 import { ItemStore } from './item-store.ts';
@@ -36,12 +38,19 @@ export class Dht {
   private readonly storage: DhtStorage;
   private readonly store: ItemStore;
 
-  constructor(transport: PeerTransport, config: NodeConfig, log: Logger) {
+  constructor(transport: PeerTransport, config: NodeConfig, log: Logger, registry?: Registry) {
     this.space = createIdSpace(config.dhtIdBits, config.dhtDegree);
     const id = parseIdHex(this.space, config.dhtId) ?? idOfBytes(this.space, transport.address);
     const self: NodeRef = { id, address: transport.address };
     const rpc = new DhtRpc(transport, config.dhtRpcTimeoutMs);
     const peers = otherPeers(config).map((p) => p.address);
+    const metrics =
+      registry &&
+      createDhtMetrics(registry, {
+        joined: () => this.member.joined,
+        items: () => this.store.size,
+        successors: () => this.member.table.successors.length,
+      });
     this.member = new DhtMember(rpc, {
       space: this.space,
       self,
@@ -50,6 +59,7 @@ export class Dht {
       bootstrap: async () => [...peers, ...(config.dhtSrv === '' ? [] : await srvPeers(config.dhtSrv))],
       founder: (peers.length === 0 && config.dhtSrv === '') || config.peers[0]?.id === config.id,
       log,
+      ...(metrics !== undefined ? { observe: (result) => metrics.lookupDone(result) } : {}),
     });
     this.store = new ItemStore(this.space, { maxItems: config.dhtMaxItems, maxValueBytes: config.dhtMaxValueBytes });
     this.storage = new DhtStorage(this.member, rpc, this.store, {
