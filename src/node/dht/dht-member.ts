@@ -148,6 +148,8 @@ export class DhtMember {
 
   private async drive(run: LookupRun): Promise<LookupResult> {
     for (;;) {
+      // A stopping node ends its lookups (and its join) at the next step, so a graceful stop stays bounded.
+      if (this.stopping) throw new WeftError('ABORTED', 'the node is stopping');
       const action = run.next();
       if (action.kind === 'done') {
         const { hops, confirmations, failures } = run;
