@@ -65,8 +65,8 @@ function row(result: SimResult): void {
   ];
   console.log(`| ${cells.join(' | ')} |`);
   lines.push(
-    `protocol=${config.protocol} nodes=${config.nodes} degree=${cells[2]} churn=${config.crashPerRound} leave=${config.leavePerRound} ` +
-      `mean_hops=${result.hopsMean.toFixed(2)} p99_hops=${result.hopsP99} correct_pct=${correctPct.toFixed(2)}`,
+    `nodes=${config.nodes} degree=${cells[2]} churn=${config.crashPerRound} mean_hops=${result.hopsMean.toFixed(2)} ` +
+      `p99_hops=${result.hopsP99} correct_pct=${correctPct.toFixed(2)} protocol=${config.protocol} leave=${config.leavePerRound}`,
   );
 }
 
