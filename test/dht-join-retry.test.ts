@@ -12,7 +12,7 @@ async function ready(url: string): Promise<{ status: number; body: { reason?: st
 }
 
 describe('joining the DHT with peers configured', () => {
-  it('a node that finds no ring retries and says so, never founds one alone, and joins once the founder is up', async (t) => {
+  it('a node that finds no ring retries and says so, never founds one alone, joins once the founder is up, and rejoins after a kill', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-join-'));
     const [peerBase, httpBase] = [await freePortRange(2), await freePortRange(2)];
     const peers = `n1=127.0.0.1:${peerBase + 1},n2=127.0.0.1:${peerBase + 2}`;
@@ -40,9 +40,28 @@ describe('joining the DHT with peers configured', () => {
       assert.ok(waited < 30_000, 'n2 joined once n1 was up');
       await sleep(200);
     }
-    const table = (await (await fetch(`http://127.0.0.1:${httpBase + 2}/v1/dht/routing-table`)).json()) as {
-      successors: { address: string }[];
-    };
-    assert.equal(table.successors[0]?.address, `127.0.0.1:${peerBase + 1}`);
+    const table = async (i: number) =>
+      (await (await fetch(`http://127.0.0.1:${httpBase + i}/v1/dht/routing-table`)).json()) as {
+        successors: { address: string }[];
+        predecessor?: { address: string };
+      };
+    assert.equal((await table(2)).successors[0]?.address, `127.0.0.1:${peerBase + 1}`);
+
+    // Killed and started again, n2 has the same id; the ring still remembers its previous run.
+    n2.child.kill('SIGKILL');
+    await n2.finished;
+    const again = start(2);
+    t.after(() => again.kill());
+    for (let waited = 0; ; waited += 200) {
+      const answer = await ready(`http://127.0.0.1:${httpBase + 2}`).catch(() => ({ status: 0 }));
+      if (answer.status === 200) break;
+      assert.ok(waited < 30_000, `n2 rejoined after a restart:\n${again.stdout}`);
+      await sleep(200);
+    }
+    for (let waited = 0; (await table(1)).successors[0]?.address !== `127.0.0.1:${peerBase + 2}`; waited += 200) {
+      assert.ok(waited < 30_000, 'n1 takes the restarted n2 as its successor');
+      await sleep(200);
+    }
+    assert.equal((await table(2)).successors[0]?.address, `127.0.0.1:${peerBase + 1}`);
   });
 });

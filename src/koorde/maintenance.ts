@@ -34,14 +34,18 @@ export function applyStabilize(table: RoutingTable, from: NodeRef, state: Neighb
 }
 
 /**
- * Notify: `candidate` thinks it is our predecessor. Returns true when it
- * became the predecessor, so the driver hands it the keys it now owns.
+ * Notify: `candidate` thinks it is our predecessor. Returns true when it is
+ * the predecessor now (it became it, or already was: a node that restarted
+ * with its id rejoins), which is when a join takes effect.
  */
 export function applyNotify(table: RoutingTable, candidate: NodeRef): boolean {
   if (candidate.id === table.self.id) return false;
   if (table.isAlone()) table.setSuccessors([candidate]);
   const pred = table.predecessor;
-  if (pred?.id === candidate.id) return false;
+  if (pred?.id === candidate.id) {
+    table.predecessor = candidate;
+    return true;
+  }
   if (pred !== undefined && !inOpen(table.space, candidate.id, pred.id, table.self.id)) return false;
   table.predecessor = candidate;
   return true;

@@ -164,7 +164,10 @@ export class DhtMember {
         );
       }
       if (action.to.id === this.self.id) {
-        run.accept(findSuccessorStep(this.table, action.request));
+        // While joining, a ring that names us is remembering our previous
+        // run (same address, same id): that member is gone, route around it.
+        if (this.joined) run.accept(findSuccessorStep(this.table, action.request));
+        else run.fail();
         continue;
       }
       try {
@@ -283,13 +286,15 @@ export class DhtMember {
     }
     const state = await this.rpc.call(successor.address, dhtMethods.getState, {});
     this.table.setSuccessors([successor, ...state.successors]);
-    this.table.predecessor = state.predecessor;
+    // The successor may still point at our previous run; then our
+    // predecessor is unknown until it stabilizes and notifies us.
+    const pred = state.predecessor?.id === this.self.id ? undefined : state.predecessor;
+    this.table.predecessor = pred;
     await this.fixWindow();
-    await this.hooks?.beforeNotify(state.predecessor, successor);
+    await this.hooks?.beforeNotify(pred, successor);
     const { accepted } = await this.rpc.call(successor.address, dhtMethods.notify, { node: this.self });
     if (!accepted) throw new WeftError('NOT_IN_RING', `${successor.address} did not take us as its predecessor`);
     this.joined = true;
-    const pred = state.predecessor;
     if (pred !== undefined)
       await this.rpc.call(pred.address, dhtMethods.hint, { node: this.self }).catch(() => undefined);
     this.options.log.info(

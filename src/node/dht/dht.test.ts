@@ -89,3 +89,25 @@ describe('DHT role over the in-memory transport', () => {
     await Promise.all([nodes[0]!.stop(), nodes[1]!.stop(), nodes[4]!.stop()]);
   });
 });
+
+describe('a DHT member restarted at once with the same address and id', () => {
+  it('rejoins although the ring still points at its previous run', async () => {
+    const network = new MemoryNetwork();
+    const count = 4;
+    const transports = Array.from({ length: count }, (_, i) =>
+      network.join(`mem${i}:1`, { nodeId: `m${i}`, version: 't' }),
+    );
+    const nodes = transports.map((t, i) => new Dht(t, configFor(i, count), silent));
+    for (const node of nodes) node.start();
+    await until('the ring converges', () => converged(nodes));
+
+    await transports[2]!.close();
+    await nodes[2]!.stop();
+    const restarted = new Dht(network.join('mem2:1', { nodeId: 'm2', version: 't' }), configFor(2, count), silent);
+    restarted.start();
+    const members = [nodes[0]!, nodes[1]!, restarted, nodes[3]!];
+    await until('the restarted member is back in the ring', () => converged(members));
+    assert.equal(restarted.routingTable().self.id, nodes[2]!.routingTable().self.id);
+    await Promise.all(members.map((n) => n.stop()));
+  });
+});
