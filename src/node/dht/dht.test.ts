@@ -34,16 +34,22 @@ function converged(nodes: readonly Dht[]): boolean {
   });
 }
 
+/** `count` members on one in-memory network, started and converged. */
+async function startRing(count: number) {
+  const network = new MemoryNetwork();
+  const transports = Array.from({ length: count }, (_, i) =>
+    network.join(`mem${i}:1`, { nodeId: `m${i}`, version: 't' }),
+  );
+  const nodes = transports.map((t, i) => new Dht(t, configFor(i, count), silent));
+  for (const node of nodes) node.start();
+  await until('the ring converges', () => converged(nodes));
+  return { network, transports, nodes };
+}
+
 describe('DHT role over the in-memory transport', () => {
   it('forms one ring, answers as the oracle does, keeps keys through two crashes, a leave and a join', async () => {
-    const network = new MemoryNetwork();
     const count = 8;
-    const transports = Array.from({ length: count }, (_, i) =>
-      network.join(`mem${i}:1`, { nodeId: `m${i}`, version: 't' }),
-    );
-    const nodes = transports.map((t, i) => new Dht(t, configFor(i, count), silent));
-    for (const node of nodes) node.start();
-    await until('the ring converges', () => converged(nodes));
+    const { network, transports, nodes } = await startRing(count);
 
     const oracle = new RingOracle(nodes.map((n) => BigInt(`0x${n.routingTable().self.id}`)));
     for (let i = 0; i < 40; i += 1) {
@@ -92,14 +98,8 @@ describe('DHT role over the in-memory transport', () => {
 
 describe('a DHT member restarted at once with the same address and id', () => {
   it('rejoins although the ring still points at its previous run', async () => {
-    const network = new MemoryNetwork();
     const count = 4;
-    const transports = Array.from({ length: count }, (_, i) =>
-      network.join(`mem${i}:1`, { nodeId: `m${i}`, version: 't' }),
-    );
-    const nodes = transports.map((t, i) => new Dht(t, configFor(i, count), silent));
-    for (const node of nodes) node.start();
-    await until('the ring converges', () => converged(nodes));
+    const { network, transports, nodes } = await startRing(count);
 
     await transports[2]!.close();
     await nodes[2]!.stop();
