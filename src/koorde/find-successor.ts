@@ -89,12 +89,13 @@ export function advanceWalk(space: IdSpace, walk: Walk): Walk {
 
 /**
  * One node's part of a lookup (Koorde §3.3 with the window of §4):
- * answer if the key falls between two ring neighbours we know (ours, our
- * successors', or in the window: the last de Bruijn hop then costs nothing);
- * otherwise take de Bruijn
- * steps locally, for free, while the imaginary node stays in
- * (self, successor]; once it leaves, hand the walk to the known nodes that
- * precede it, closest first.
+ * - confirm or correct ownership when asked to (see `confirmOwner`);
+ * - answer if the key falls between two ring neighbours we know (ours, our
+ *   successors', or in the window: the last de Bruijn hop then costs nothing);
+ * - otherwise take de Bruijn steps locally, for free, while the imaginary
+ *   node stays in (self, successor]; once it leaves, hand the walk to the
+ *   known nodes that precede it, closest first.
+ * Nodes in `request.avoid` are treated as gone.
  */
 export function findSuccessorStep(fullTable: RoutingTable, request: FindSuccessorRequest): FindSuccessorReply {
   const table = fullTable.without(new Set(request.avoid ?? []));

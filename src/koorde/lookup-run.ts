@@ -47,8 +47,11 @@ interface Frame {
  *   p2psim Koorde does.
  * - An owner named by another node is asked to confirm (its own
  *   predecessor pointer, updated at once by a join's notify, is the
- *   authority). So a stale pointer costs a message, not a wrong answer, and
- *   a dead owner is replaced by the next of the named owners.
+ *   authority). So a stale pointer costs a message, not a wrong answer. A
+ *   dead owner's named predecessor is asked to route again, then the next
+ *   of the named owners.
+ * - Every action is bounded: at most `maxAttempts` requests, and the same
+ *   node is never asked the same thing twice.
  */
 export class LookupRun {
   /** Routing requests that were answered (the path to the owner). */
