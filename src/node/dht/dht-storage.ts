@@ -33,6 +33,8 @@ export interface ReadResult {
 
 /** Items per hand-off page when a node joins. */
 const handoffPageItems = 512;
+/** Enough pages for the most items a node may hold (the upper bound of --dht-max-items). */
+const maxHandoffPages = Math.ceil(10_000_000 / handoffPageItems);
 /**
  * Successor copies a write waits for before it answers: with the owner's,
  * three copies exist when a put returns, so any two nodes may then fail.
@@ -248,7 +250,7 @@ export class DhtStorage {
     if (pred === undefined) return;
     let from = pred.id;
     const self = this.member.self.id;
-    for (let page = 0; page < 100_000; page += 1) {
+    for (let page = 0; page < maxHandoffPages; page += 1) {
       const reply = await this.rpc.call(successor.address, dhtMethods.handoff, {
         from,
         to: self,
