@@ -2,6 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../node/logger.ts';
 import type { NodeMetrics } from '../node/metrics.ts';
 import type { HealthReport } from '../node/node.ts';
+import type { DhtClient } from './dht-client-api.ts';
+import { registerDhtRoutes } from './dht-routes.ts';
 
 /** The node facts the HTTP layer reads; nothing else crosses this boundary. */
 export interface HttpDeps {
@@ -10,6 +12,8 @@ export interface HttpDeps {
   notReadyReason(): string | undefined;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  /** The DHT client API; its routes are served when given. */
+  readonly dht?: DhtClient;
 }
 
 /**
@@ -54,6 +58,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);
   });
+
+  if (deps.dht !== undefined) registerDhtRoutes(app, deps.dht);
 
   return app;
 }

@@ -1,6 +1,7 @@
 import { ConfigError, describeError } from '../core/errors.ts';
 import { weftVersion } from '../node/version.ts';
 import { environment } from './args.ts';
+import { clientHelpText, runClient } from './client-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { repairHelp, runRepair } from './repair-command.ts';
 import { runStatus, statusHelp } from './status-command.ts';
@@ -15,6 +16,7 @@ Commands:
   node      run one node
   status    show the health of the nodes of a cluster
   repair    truncate a damaged WAL after its last good record (never automatic)
+  client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
   version   print the version
 
 Run "weft <command> --help" for a command's flags.`;
@@ -36,6 +38,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   up: { help: upHelp, run: runUp },
   status: { help: statusHelp, run: runStatus },
   repair: { help: repairHelp, run: runRepair },
+  client: { help: clientHelpText, run: runClient },
 };
 
 /**

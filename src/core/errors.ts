@@ -46,7 +46,15 @@ export type ErrorCode =
   | 'VALUE_PROVIDED'
   | 'LEASE_PROVIDED'
   | 'DUPLICATE_KEY'
-  | 'INVALID_REQUEST';
+  | 'INVALID_REQUEST'
+  // The DHT (src/koorde, src/node/dht).
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'NO_ROUTE'
+  | 'NOT_OWNER'
+  | 'NOT_IN_RING'
+  | 'TOO_LARGE'
+  | 'STORE_FULL';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';

@@ -27,7 +27,7 @@ const packageDefinition = protoLoader.loadSync(protoPath, {
   longs: Number,
   defaults: true,
 });
-const peerService = (grpc.loadPackageDefinition(packageDefinition) as unknown as PeerPackage).weft.peer.v1.Peer;
+export const peerService = (grpc.loadPackageDefinition(packageDefinition) as unknown as PeerPackage).weft.peer.v1.Peer;
 
 interface PeerPackage {
   weft: { peer: { v1: { Peer: grpc.ServiceClientConstructor } } };
