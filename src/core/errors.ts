@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'MEMBER_EXISTS'
   | 'LEARNER_NOT_READY'
   | 'NODE_REMOVED'
+  | 'ALREADY_APPLIED'
   // Decoding stored or received bytes (src/core/binary.ts).
   | 'DECODE_FAILED'
   // Durable storage (src/storage): the WAL, snapshots and the KV backend.
