@@ -29,10 +29,14 @@ describe('joining the DHT with peers configured', () => {
       assert.ok(waited < 30_000, `no retry warnings:\n${n2.stdout}\n${n2.stderr}`);
       await sleep(100);
     }
-    assert.deepEqual(await ready(`http://127.0.0.1:${httpBase + 2}`), {
-      status: 503,
-      body: { ready: false, reason: 'joining the DHT ring' },
-    });
+    // The HTTP server comes up after the node's stores are open: wait until it answers.
+    let first: { status: number; body: { reason?: string } } | undefined;
+    for (let waited = 0; first === undefined; waited += 100) {
+      first = await ready(`http://127.0.0.1:${httpBase + 2}`).catch(() => undefined);
+      assert.ok(first !== undefined || waited < 30_000, 'n2 answers HTTP');
+      if (first === undefined) await sleep(100);
+    }
+    assert.deepEqual(first, { status: 503, body: { ready: false, reason: 'joining the DHT ring' } });
 
     const n1 = start(1);
     t.after(() => n1.kill());

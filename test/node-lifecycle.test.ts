@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort } from './helpers/ports.ts';
-import { WeftProcess, withoutWeftEnv } from './helpers/weft-process.ts';
+import { waitForStatus, WeftProcess, withoutWeftEnv } from './helpers/weft-process.ts';
 
 describe('weft node lifecycle', () => {
   it('reads file < env < flag, serves /health, and stops on SIGTERM with status 0', async (t) => {
@@ -19,12 +19,14 @@ describe('weft node lifecycle', () => {
     );
     t.after(() => node.kill());
     await node.waitFor(/"msg":"node started"/, 15_000);
+    // A single node is ready once it has elected itself (one election timeout).
+    await waitForStatus(`http://127.0.0.1:${httpPort}/ready`, 200, 10_000);
 
     const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as Record<string, unknown>;
     assert.equal(health['id'], 'from-env');
     assert.equal(health['status'], 'ok');
     assert.equal(health['pid'], node.child.pid);
-    assert.equal((await fetch(`http://127.0.0.1:${httpPort}/ready`)).status, 200);
+    assert.equal((health['kv'] as { leader: string }).leader, 'from-env');
     assert.ok(existsSync(join(dir, 'data', 'LOCK')), 'the data dir is locked while the node runs');
 
     node.child.kill('SIGTERM');

@@ -12,19 +12,23 @@ interface Health {
   pid: number;
   status: string;
   peers: { id: string; reachable: boolean }[];
+  kv: { leader: string; voters: string[] } | null;
 }
 
 async function health(url: string): Promise<Health> {
   return (await (await fetch(`${url}/health`)).json()) as Health;
 }
 
-/** Poll until every node reports every other node reachable by Ping. */
+/** Poll until every node reaches every other by Ping and all follow one KV leader. */
 async function waitAllReachable(urls: string[], timeoutMs: number): Promise<Health[]> {
   const deadline = Date.now() + timeoutMs;
   let last: Health[] = [];
   while (Date.now() < deadline) {
     last = await Promise.all(urls.map(health));
-    if (last.every((h) => h.peers.length === urls.length - 1 && h.peers.every((p) => p.reachable))) return last;
+    const leader = last[0]?.kv?.leader ?? '';
+    const agreed = leader !== '' && last.every((h) => h.kv?.leader === leader);
+    if (agreed && last.every((h) => h.peers.length === urls.length - 1 && h.peers.every((p) => p.reachable)))
+      return last;
     await sleep(100);
   }
   throw new Error(`peers not all reachable: ${JSON.stringify(last)}`);
@@ -61,11 +65,12 @@ describe('weft up', () => {
       reports.map((h) => h.id),
       ['n1', 'n2', 'n3'],
     );
+    assert.deepEqual(reports[0]?.kv?.voters, ['n1', 'n2', 'n3'], 'the three nodes form one KV group');
     const pids = reports.map((h) => h.pid);
 
     const status = await runWeft(['status', '--data-dir', dir]);
     assert.equal(status.code, 0, status.stdout + status.stderr);
-    assert.match(status.stdout, /^n2 +http:\/\/127\.0\.0\.1:\d+ +ok +2\/2 /m);
+    assert.match(status.stdout, /^n2 +http:\/\/127\.0\.0\.1:\d+ +ok +(leader|follower) t\d+ +n\d +2\/2 /m);
 
     // A node that dies is named, with the reason, and status turns non-zero.
     process.kill(pids[2]!, 'SIGKILL');

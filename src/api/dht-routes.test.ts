@@ -10,7 +10,25 @@ import { MemoryNetwork } from '../transport/memory-transport.ts';
 import { dhtClient } from './dht-client-api.ts';
 import { buildHttpApp } from './http-app.ts';
 
-const health: HealthReport = { status: 'ok', id: 'n1', version: 't', pid: 1, uptimeSeconds: 0, peers: [] };
+const health: HealthReport = {
+  status: 'ok',
+  id: 'n1',
+  version: 't',
+  pid: 1,
+  uptimeSeconds: 0,
+  peers: [],
+  kv: {
+    role: 'leader',
+    leader: 'n1',
+    term: 2,
+    commit: 3,
+    applied: 3,
+    voters: ['n1'],
+    learners: [],
+    successors: [],
+    removed: false,
+  },
+};
 
 describe('DHT HTTP routes (one node, a ring of its own)', () => {
   const transport = new MemoryNetwork().join('solo:1', { nodeId: 'solo', version: 't' });
@@ -21,6 +39,7 @@ describe('DHT HTTP routes (one node, a ring of its own)', () => {
   const dht = new Dht(transport, config, pino({ level: 'silent' }), metrics.registry);
   const app = buildHttpApp({
     health: () => health,
+    unhealthyReason: () => undefined,
     notReadyReason: () => undefined,
     metrics,
     log: pino({ level: 'silent' }),

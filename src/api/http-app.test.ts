@@ -12,11 +12,23 @@ const health: HealthReport = {
   pid: 42,
   uptimeSeconds: 1.5,
   peers: [{ id: 'n2', address: '127.0.0.1:4002', reachable: true, rttMs: 0.4 }],
+  kv: {
+    role: 'leader',
+    leader: 'n1',
+    term: 2,
+    commit: 4,
+    applied: 4,
+    voters: ['n1'],
+    learners: [],
+    successors: [],
+    removed: false,
+  },
 };
 
 function app(notReady?: string) {
   return buildHttpApp({
     health: () => health,
+    unhealthyReason: () => undefined,
     notReadyReason: () => notReady,
     metrics: createNodeMetrics('n1', '0.1.0'),
     log: pino({ level: 'silent' }),
@@ -28,6 +40,20 @@ describe('HTTP app', () => {
     const response = await app().inject({ method: 'GET', url: '/health' });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), health);
+  });
+
+  it('GET /health is 503 with the reason when the node has no leader or quorum', async () => {
+    const server = buildHttpApp({
+      health: () => health,
+      unhealthyReason: () => 'no Raft leader is known',
+      notReadyReason: () => undefined,
+      metrics: createNodeMetrics('n1', '0.1.0'),
+      log: pino({ level: 'silent' }),
+    });
+    const response = await server.inject({ url: '/health' });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().unhealthy, 'no Raft leader is known');
+    assert.equal(response.json().id, 'n1');
   });
 
   it('GET /ready is 200 when ready and 503 with the reason when not', async () => {

@@ -8,6 +8,8 @@ import { registerDhtRoutes } from './dht-routes.ts';
 /** The node facts the HTTP layer reads; nothing else crosses this boundary. */
 export interface HttpDeps {
   health(): HealthReport;
+  /** Why /health should be 503 (no Raft leader, no quorum, removed, stopping), or undefined. */
+  unhealthyReason(): string | undefined;
   /** Why the node is not ready, or undefined when it is. */
   notReadyReason(): string | undefined;
   readonly metrics: NodeMetrics;
@@ -46,7 +48,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: error.message } });
   });
 
-  app.get('/health', async () => deps.health());
+  app.get('/health', async (_request, reply) => {
+    const reason = deps.unhealthyReason();
+    if (reason !== undefined) return reply.code(503).send({ ...deps.health(), unhealthy: reason });
+    return deps.health();
+  });
 
   app.get('/ready', async (_request, reply) => {
     const reason = deps.notReadyReason();

@@ -24,6 +24,7 @@ export class NodeServer {
     registerDhtClientService(node.transport, dht);
     const http = buildHttpApp({
       health: () => node.health(),
+      unhealthyReason: () => node.unhealthyReason(),
       notReadyReason: () => node.notReadyReason(),
       metrics: node.metrics,
       log,

@@ -43,7 +43,7 @@ export async function runStatus(argv: readonly string[], env: Record<string, str
   const endpoints = await endpointsOf(config);
   const rows = await Promise.all(endpoints.map(fetchHealth));
   printTable(rows);
-  return rows.every((row) => row.health?.status === 'ok') ? 0 : 1;
+  return rows.every((row) => row.health?.status === 'ok' && row.error === undefined) ? 0 : 1;
 }
 
 async function endpointsOf(config: StatusConfig): Promise<string[]> {
@@ -72,27 +72,27 @@ async function endpointsOf(config: StatusConfig): Promise<string[]> {
 async function fetchHealth(endpoint: string): Promise<Row> {
   try {
     const response = await fetch(new URL('/health', endpoint), { signal: AbortSignal.timeout(2_000) });
-    if (!response.ok) return { endpoint, error: `HTTP ${response.status}` };
-    return { endpoint, health: (await response.json()) as HealthReport };
+    // A 503 still carries the report and why (no leader, stopping): show it.
+    const body = (await response.json().catch(() => undefined)) as (HealthReport & { unhealthy?: string }) | undefined;
+    if (body === undefined || typeof body.id !== 'string') return { endpoint, error: `HTTP ${response.status}` };
+    if (response.ok) return { endpoint, health: body };
+    return { endpoint, health: body, error: body.unhealthy ?? `HTTP ${response.status}` };
   } catch (error) {
     return { endpoint, error: describeError(error) };
   }
 }
 
 function printTable(rows: readonly Row[]): void {
-  const header = ['ID', 'ENDPOINT', 'HEALTH', 'PEERS', 'UPTIME', 'VERSION'];
+  const header = ['ID', 'ENDPOINT', 'HEALTH', 'RAFT', 'LEADER', 'PEERS', 'UPTIME', 'VERSION'];
   const lines = rows.map((row) => {
     const h = row.health;
-    if (h === undefined) return ['?', row.endpoint, `down (${row.error ?? 'no answer'})`, '-', '-', '-'];
+    if (h === undefined) return ['?', row.endpoint, `down (${row.error ?? 'no answer'})`, '-', '-', '-', '-', '-'];
     const reachable = h.peers.filter((p) => p.reachable).length;
-    return [
-      h.id,
-      row.endpoint,
-      h.status,
-      `${reachable}/${h.peers.length}`,
-      `${h.uptimeSeconds.toFixed(1)}s`,
-      h.version,
-    ];
+    const health = row.error === undefined ? h.status : `unhealthy (${row.error})`;
+    const raft = h.kv === null ? 'not a member' : `${h.kv.role} t${h.kv.term}`;
+    const leader = h.kv === null ? '-' : h.kv.leader || 'none';
+    const uptime = `${h.uptimeSeconds.toFixed(1)}s`;
+    return [h.id, row.endpoint, health, raft, leader, `${reachable}/${h.peers.length}`, uptime, h.version];
   });
   const table = [header, ...lines];
   const widths = header.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length)));

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { integer, oneOf, port, text, type Resolved, type Schema } from '../core/config-schema.ts';
 import { checkDhtConfig, dhtConfigSchema, type DhtConfig } from './dht/dht-config.ts';
+import { checkKvConfig, kvConfigSchema, type KvConfig } from './raft/kv-config.ts';
 
 /** A member of the cluster as given by --peers: "id=host:port". */
 export interface PeerSpec {
@@ -13,7 +14,7 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as
 export type LogLevel = (typeof logLevels)[number];
 
 /** Everything `weft node` needs to start; docs/config.md lists it. */
-export interface NodeConfig extends DhtConfig {
+export interface NodeConfig extends DhtConfig, KvConfig {
   readonly id: string;
   readonly host: string;
   readonly peerPort: number;
@@ -87,6 +88,7 @@ export const nodeConfigSchema: Schema<NodeConfig> = {
     default: 1_000,
   },
   ...dhtConfigSchema,
+  ...kvConfigSchema,
 };
 
 export function parsePeers(raw: unknown, field: string): PeerSpec[] {
@@ -134,6 +136,13 @@ export function finalizeNodeConfig(resolved: Resolved<NodeConfig>): NodeConfig {
     }
   }
   checkDhtConfig(config);
+  checkKvConfig(config);
+  if (config.clientPort === config.peerPort || config.clientPort === config.httpPort) {
+    throw new ConfigError(
+      'client-port',
+      `${config.clientPort} is taken by another server of this node; use 0 (the peer port) or a free port`,
+    );
+  }
   if (config.httpPort === config.peerPort) {
     throw new ConfigError('http-port', `${config.httpPort} is also the peer port; give the HTTP server its own port`);
   }

@@ -6,6 +6,8 @@ import { Dht } from './dht/dht.ts';
 import type { Logger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
 import { PeerHealthMonitor, type PeerStatus } from './peer-health.ts';
+import { foundingVoters } from './raft/kv-config.ts';
+import { KvMember, type KvHealth } from './raft/kv-member.ts';
 import { weftVersion } from './version.ts';
 
 /** What /health reports. */
@@ -16,6 +18,8 @@ export interface HealthReport {
   readonly pid: number;
   readonly uptimeSeconds: number;
   readonly peers: readonly PeerStatus[];
+  /** The replicated KV member: Raft role, leader, term, indexes, membership, S-Raft successors; null outside the KV group. */
+  readonly kv: KvHealth | null;
 }
 
 /**
@@ -36,6 +40,8 @@ export class WeftNode {
     readonly transport: GrpcTransport,
     private readonly peerHealth: PeerHealthMonitor,
     readonly dht: Dht,
+    /** Undefined on a node that is not in the KV group (it runs the DHT only). */
+    readonly kvMember: KvMember | undefined,
   ) {}
 
   /** Start the node. Throws ConfigError for a port in use or an unusable data dir. */
@@ -48,7 +54,10 @@ export class WeftNode {
       peerHealth.start();
       const dht = new Dht(transport, config, log, metrics.registry);
       dht.start();
-      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth, dht);
+      const clientUrl = `http://${transport.address.replace(/:\d+$/, '')}:${config.clientPort === 0 ? config.peerPort : config.clientPort}`;
+      const inKvGroup = config.clusterState === 'existing' || foundingVoters(config).includes(config.id);
+      const kvMember = inKvGroup ? await KvMember.open(config, dataDir.path, transport, log, clientUrl) : undefined;
+      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth, dht, kvMember);
     } catch (error) {
       await dataDir.release();
       throw error;
@@ -67,13 +76,20 @@ export class WeftNode {
       pid: process.pid,
       uptimeSeconds: Math.round((performance.now() - this.startedAt) / 100) / 10,
       peers: this.peerHealth.snapshot(),
+      kv: this.kvMember?.health() ?? null,
     };
+  }
+
+  /** Why the node should answer /health with 503 (no Raft leader, or removed), or undefined. */
+  unhealthyReason(): string | undefined {
+    return this.stopping ? 'stopping' : this.kvMember?.unavailableReason();
   }
 
   /** Why the node cannot take work, or undefined when it can. */
   notReadyReason(): string | undefined {
     if (this.stopping) return 'stopping';
-    return this.dht.joined ? undefined : 'joining the DHT ring';
+    if (!this.dht.joined) return 'joining the DHT ring';
+    return this.kvMember?.unavailableReason();
   }
 
   /** Mark the node as stopping, so /ready turns 503 before servers close. */
@@ -84,6 +100,7 @@ export class WeftNode {
   /** Close peers, then the stores. The HTTP server is closed before this. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.kvMember?.stop();
     await this.dht.stop();
     await this.peerHealth.stop();
     await this.transport.close();

@@ -75,3 +75,20 @@ export function processExists(pid: number): boolean {
     return false;
   }
 }
+
+/** Poll `url` until it answers `status`, or fail after timeoutMs with the last answer. */
+export async function waitForStatus(url: string, status: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      last = `${response.status} ${await response.text()}`;
+      if (response.status === status) return;
+    } catch (error) {
+      last = String(error);
+    }
+    await sleep(50);
+  }
+  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms; last: ${last}`);
+}

@@ -1,0 +1,111 @@
+import { integer, oneOf, port, text, type Schema } from '../../core/config-schema.ts';
+import { ConfigError } from '../../core/errors.ts';
+
+/** The replicated KV member's settings (part of the node's config schema; docs/config.md). */
+export interface KvConfig {
+  /** Founding voters of the KV group (ids from --peers); empty: the default rule below. */
+  readonly raftVoters: readonly string[];
+  readonly consensus: 'raft' | 's-raft';
+  readonly heartbeatMs: number;
+  readonly electionTicks: number;
+  readonly promotionTicks: number;
+  readonly clusterState: 'new' | 'existing';
+  readonly clusterToken: string;
+  readonly clientPort: number;
+  readonly snapshotEntries: number;
+  readonly walSync: 'fdatasync' | 'none';
+}
+
+export const kvConfigSchema: Schema<KvConfig> = {
+  raftVoters: {
+    doc: 'Founding voters of the replicated KV group, as ids from --peers; a node not listed runs no KV member',
+    placeholder: '<id,...>',
+    parse: (raw, field) => {
+      const ids = String(raw)
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== '');
+      if (ids.length === 0) throw new ConfigError(field, 'list at least one member id, or leave it unset');
+      return ids;
+    },
+    default: [],
+    defaultDoc: 'every member of --peers when there are at most 7, else the first 5',
+  },
+  consensus: {
+    doc: 'raft, or s-raft: ranked successors take over within milliseconds when the leader dies (docs/s-raft.md)',
+    placeholder: '<raft|s-raft>',
+    parse: oneOf(['raft', 's-raft'] as const),
+    default: 's-raft',
+  },
+  heartbeatMs: {
+    doc: 'Raft heartbeat interval (one tick); every member must use the same',
+    placeholder: '<ms>',
+    parse: integer(1, 10_000, ' ms'),
+    default: 20,
+  },
+  electionTicks: {
+    doc: 'Raft election timeout in heartbeats: a follower waits a random 1x to 2x this before campaigning',
+    placeholder: '<n>',
+    parse: integer(3, 1_000),
+    default: 10,
+  },
+  promotionTicks: {
+    doc: 'S-Raft: heartbeats the first-ranked successor waits before it campaigns',
+    placeholder: '<n>',
+    parse: integer(2, 1_000),
+    default: 3,
+  },
+  clusterState: {
+    doc: 'new: an empty data dir founds the cluster of --peers; existing: it joins a running cluster (after `member add`)',
+    placeholder: '<new|existing>',
+    parse: oneOf(['new', 'existing'] as const),
+    default: 'new',
+  },
+  clusterToken: {
+    doc: 'Names the cluster (its id is the hash): give every member the same token',
+    placeholder: '<token>',
+    parse: text(),
+    default: 'weft',
+  },
+  clientPort: {
+    doc: 'Port of the etcd-compatible gRPC API; 0 serves it on the peer port',
+    placeholder: '<port>',
+    parse: (raw, field) => (String(raw).trim() === '0' ? 0 : port()(raw, field)),
+    default: 0,
+  },
+  snapshotEntries: {
+    doc: 'Entries applied between snapshots of the KV store; the log behind a snapshot is compacted',
+    placeholder: '<n>',
+    parse: integer(100, 100_000_000),
+    default: 10_000,
+  },
+  walSync: {
+    doc: 'fdatasync: a write is acknowledged only once on disk; none: tests and benchmarks only (loses writes on a crash)',
+    placeholder: '<fdatasync|none>',
+    parse: oneOf(['fdatasync', 'none'] as const),
+    default: 'fdatasync',
+  },
+};
+
+/** Up to this many members, every member of --peers votes; beyond, the first `votersOfMany` do (etcd advises 3 to 5). */
+const allVoteUpTo = 7;
+const votersOfMany = 5;
+
+/** The founding voters: --raft-voters, or by the default rule. A single node with no --peers is its own cluster. */
+export function foundingVoters(config: KvConfig & { id: string; peers: readonly { id: string }[] }): string[] {
+  if (config.raftVoters.length > 0) return [...config.raftVoters];
+  const ids = config.peers.map((p) => p.id);
+  if (ids.length === 0) return [config.id];
+  return ids.length <= allVoteUpTo ? ids : ids.slice(0, votersOfMany);
+}
+
+export function checkKvConfig(config: KvConfig & { id: string; peers: readonly { id: string }[] }): void {
+  const known = new Set(config.peers.map((p) => p.id));
+  for (const id of config.raftVoters) {
+    if (!known.has(id))
+      throw new ConfigError('raft-voters', `${id} is not in --peers; list voters by their --peers ids`);
+  }
+  if (config.consensus === 's-raft' && 2 * config.promotionTicks + 1 >= config.electionTicks) {
+    throw new ConfigError('promotion-ticks', 'with s-raft, 2 x promotion-ticks + 1 must be less than election-ticks');
+  }
+}
