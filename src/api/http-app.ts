@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../node/logger.ts';
 import type { NodeMetrics } from '../node/metrics.ts';
 import type { HealthReport } from '../node/node.ts';
+import { registerCacheRoutes, type CacheApi } from './cache-routes.ts';
 import type { DhtClient } from './dht-client-api.ts';
 import { registerDhtRoutes } from './dht-routes.ts';
 
@@ -16,6 +17,8 @@ export interface HttpDeps {
   readonly log: Logger;
   /** The DHT client API; its routes are served when given. */
   readonly dht?: DhtClient;
+  /** The web cache; its routes are served when given. */
+  readonly cache?: CacheApi;
 }
 
 /**
@@ -66,6 +69,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   });
 
   if (deps.dht !== undefined) registerDhtRoutes(app, deps.dht);
+  if (deps.cache !== undefined) registerCacheRoutes(app, deps.cache);
 
   return app;
 }

@@ -29,6 +29,7 @@ export class NodeServer {
       metrics: node.metrics,
       log,
       dht,
+      cache: node.cache,
     });
     try {
       await listenHttp(http, config);

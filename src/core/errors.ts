@@ -55,7 +55,15 @@ export type ErrorCode =
   | 'NOT_OWNER'
   | 'NOT_IN_RING'
   | 'TOO_LARGE'
-  | 'STORE_FULL';
+  | 'STORE_FULL'
+  // The web cache (src/cache, src/node/cache).
+  | 'URL_INVALID'
+  | 'ORIGIN_REFUSED'
+  | 'ORIGIN_UNREACHABLE'
+  | 'ORIGIN_TIMEOUT'
+  | 'ORIGIN_TOO_LARGE'
+  | 'TOO_MANY_REDIRECTS'
+  | 'NOT_CACHED';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';

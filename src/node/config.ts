@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { integer, oneOf, port, text, type Resolved, type Schema } from '../core/config-schema.ts';
+import { cacheConfigSchema, checkCacheConfig, type CacheConfig } from './cache/cache-config.ts';
 import { checkDhtConfig, dhtConfigSchema, type DhtConfig } from './dht/dht-config.ts';
 import { checkKvConfig, kvConfigSchema, type KvConfig } from './raft/kv-config.ts';
 
@@ -14,7 +15,7 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as
 export type LogLevel = (typeof logLevels)[number];
 
 /** Everything `weft node` needs to start; docs/config.md lists it. */
-export interface NodeConfig extends DhtConfig, KvConfig {
+export interface NodeConfig extends DhtConfig, KvConfig, CacheConfig {
   readonly id: string;
   readonly host: string;
   readonly peerPort: number;
@@ -89,6 +90,7 @@ export const nodeConfigSchema: Schema<NodeConfig> = {
   },
   ...dhtConfigSchema,
   ...kvConfigSchema,
+  ...cacheConfigSchema,
 };
 
 export function parsePeers(raw: unknown, field: string): PeerSpec[] {
@@ -137,6 +139,7 @@ export function finalizeNodeConfig(resolved: Resolved<NodeConfig>): NodeConfig {
   }
   checkDhtConfig(config);
   checkKvConfig(config);
+  checkCacheConfig(config);
   if (config.clientPort === config.peerPort || config.clientPort === config.httpPort) {
     throw new ConfigError(
       'client-port',

@@ -1,5 +1,6 @@
 import { ConfigError, isWeftError } from '../core/errors.ts';
 import { GrpcTransport } from '../transport/grpc-transport.ts';
+import { WebCache } from './cache/web-cache.ts';
 import { otherPeers, type NodeConfig } from './config.ts';
 import { openDataDir, type DataDirLock } from './data-dir.ts';
 import { Dht } from './dht/dht.ts';
@@ -42,6 +43,8 @@ export class WeftNode {
     readonly dht: Dht,
     /** Undefined on a node that is not in the KV group (it runs the DHT only). */
     readonly kvMember: KvMember | undefined,
+    /** The web cache on the DHT (docs/cache.md). */
+    readonly cache: WebCache,
   ) {}
 
   /** Start the node. Throws ConfigError for a port in use or an unusable data dir. */
@@ -57,7 +60,8 @@ export class WeftNode {
       const clientUrl = `http://${transport.address.replace(/:\d+$/, '')}:${config.clientPort === 0 ? config.peerPort : config.clientPort}`;
       const inKvGroup = config.clusterState === 'existing' || foundingVoters(config).includes(config.id);
       const kvMember = inKvGroup ? await KvMember.open(config, dataDir.path, transport, log, clientUrl) : undefined;
-      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth, dht, kvMember);
+      const cache = new WebCache({ nodeId: config.id, transport, dht, config, log, registry: metrics.registry });
+      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth, dht, kvMember, cache);
     } catch (error) {
       await dataDir.release();
       throw error;
@@ -100,6 +104,7 @@ export class WeftNode {
   /** Close peers, then the stores. The HTTP server is closed before this. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.cache.stop();
     await this.kvMember?.stop();
     await this.dht.stop();
     await this.peerHealth.stop();

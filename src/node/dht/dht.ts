@@ -1,4 +1,4 @@
-import { createIdSpace, idToHex, parseIdHex, type Id, type IdSpace } from '../../koorde/id-space.ts';
+import { createIdSpace, idToHex, inHalfOpen, parseIdHex, type Id, type IdSpace } from '../../koorde/id-space.ts';
 import type { NodeRef } from '../../koorde/routing-table.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
 import type { Registry } from 'prom-client';
@@ -89,6 +89,20 @@ export class Dht {
   /** Where a key lives on the circle (SHA-256, top b bits). */
   idOf(key: string): Id {
     return idOfBytes(this.space, key);
+  }
+
+  /** Is `id` in this node's arc, (predecessor, self]? A node alone owns everything. */
+  owns(id: Id): boolean {
+    const { table } = this.member;
+    if (!this.member.joined) return false;
+    if (table.isAlone()) return true;
+    const pred = table.predecessor;
+    return pred !== undefined && inHalfOpen(this.space, id, pred.id, table.self.id);
+  }
+
+  /** The successors' peer addresses, nearest first: where copies of owned keys go. */
+  successorAddresses(): readonly string[] {
+    return this.member.table.successors.map((n) => n.address);
   }
 
   /** The owner of an id, and the successors after it that hold copies. */

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clientNotModified, notModifiedFields } from '../cache/conditional.ts';
+import type { HeaderMap } from '../cache/freshness.ts';
+import { WeftError } from '../core/errors.ts';
+import type { PurgeAnswer } from '../node/cache/cache-wire.ts';
+import { forwardedFields, type CacheAnswer } from '../node/cache/owner-cache.ts';
+import type { CacheStats } from '../node/cache/web-cache.ts';
+
+/** What the routes need of the node's web cache (src/node/cache/web-cache.ts). */
+export interface CacheApi {
+  get(url: string, headers: HeaderMap): Promise<CacheAnswer>;
+  purge(url: string): Promise<PurgeAnswer>;
+  stats(): CacheStats;
+}
+
+/** Request fields the cache reads: content negotiation (forwarded to the origin and matched by Vary) and caching directives. */
+const readFields = [...forwardedFields, 'cache-control', 'pragma', 'if-none-match', 'if-modified-since'];
+
+/**
+ * The web cache over HTTP (docs/cache.md): GET and HEAD /cache?url=, DELETE
+ * /cache?url=, GET /v1/cache/stats. Errors are JSON with a 4xx status for
+ * the request, 403 for a refused origin, 502/504 for an origin that failed.
+ */
+export function registerCacheRoutes(app: FastifyInstance, cache: CacheApi): void {
+  app.get('/cache', async (request, reply) => {
+    try {
+      const answer = await cache.get(urlParameter(request), requestFields(request));
+      return send(request, reply, answer);
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+  app.delete('/cache', async (request, reply) => {
+    try {
+      return await cache.purge(urlParameter(request));
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+  app.get('/v1/cache/stats', async () => cache.stats());
+}
+
+function urlParameter(request: FastifyRequest): string {
+  const query = request.query as Record<string, unknown>;
+  const url = query['url'];
+  const others = Object.keys(query).filter((k) => k !== 'url');
+  if (others.length > 0) {
+    throw new WeftError(
+      'URL_INVALID',
+      `unexpected query parameters ${others.join(', ')}: encode the whole URL, e.g. ?url=${encodeURIComponent('http://host/a?b=1&c=2')}`,
+    );
+  }
+  if (typeof url !== 'string') throw new WeftError('URL_INVALID', 'give the URL to fetch once, as ?url=<encoded URL>');
+  return url;
+}
+
+function requestFields(request: FastifyRequest): HeaderMap {
+  const fields: Record<string, string> = {};
+  for (const name of readFields) {
+    const value = request.headers[name];
+    if (value !== undefined) fields[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return fields;
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, answer: CacheAnswer): FastifyReply {
+  reply.header('age', String(answer.ageSeconds));
+  reply.header('x-cache', answer.result);
+  reply.header('x-cache-node', answer.node);
+  if (clientNotModified(requestFields(request), answer.status, answer.headers)) {
+    for (const name of notModifiedFields) {
+      const value = answer.headers[name];
+      if (value !== undefined) reply.header(name, value);
+    }
+    return reply.code(304).send();
+  }
+  return reply.code(answer.status).headers(answer.headers).send(answer.body);
+}
+
+function fail(reply: FastifyReply, error: unknown): FastifyReply {
+  if (!(error instanceof WeftError)) throw error;
+  return reply.code(statusOf(error)).send({ error: { code: error.code, message: error.message } });
+}
+
+function statusOf(error: WeftError): number {
+  switch (error.code) {
+    case 'URL_INVALID':
+    case 'BAD_REQUEST':
+      return 400;
+    case 'ORIGIN_REFUSED':
+      return 403;
+    case 'ORIGIN_TIMEOUT':
+    case 'NOT_CACHED':
+    case 'TIMEOUT':
+      return 504;
+    case 'NO_ROUTE':
+    case 'NOT_IN_RING':
+    case 'NOT_OWNER':
+    case 'PEER_UNREACHABLE':
+    case 'ABORTED':
+      return 503;
+    default:
+      return 502;
+  }
+}

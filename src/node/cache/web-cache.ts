@@ -1,0 +1,237 @@
+import type { Registry } from 'prom-client';
+import { parseAllowlist } from '../../cache/address-policy.ts';
+import { defaultFreshnessOptions, requestDirectives, type HeaderMap } from '../../cache/freshness.ts';
+import { HotKeys } from '../../cache/hot-keys.ts';
+import { normalizeUrl, type CacheUrl } from '../../cache/url-key.ts';
+import { VariantStore } from '../../cache/variant-store.ts';
+import { assert } from '../../core/assert.ts';
+import { WeftError } from '../../core/errors.ts';
+import type { Id } from '../../koorde/id-space.ts';
+import type { PeerTransport } from '../../transport/transport.ts';
+import type { Logger } from '../logger.ts';
+import type { CacheConfig } from './cache-config.ts';
+import { CacheMetrics, hitRatio, type CacheTotals } from './cache-metrics.ts';
+import { OwnerRouting, type CacheDht } from './cache-routing.ts';
+import {
+  cacheMethods,
+  decodeAnswer,
+  decodeJson,
+  encodeAnswer,
+  encodeJson,
+  type GetRequest,
+  type PurgeAnswer,
+} from './cache-wire.ts';
+import { CacheReplication } from './cache-replication.ts';
+import { NearCache } from './near-cache.ts';
+import { OriginClient, systemResolver, type Resolver } from './origin-client.ts';
+import { OwnerCache, type CacheAnswer, type CacheRequest } from './owner-cache.ts';
+import type { StoredResponse } from './stored-response.ts';
+
+export interface WebCacheDeps {
+  readonly nodeId: string;
+  readonly transport: PeerTransport;
+  readonly dht: CacheDht;
+  readonly config: CacheConfig;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly resolver?: Resolver;
+  readonly clock?: () => number;
+}
+
+export interface CacheStats extends CacheTotals {
+  readonly node: string;
+  readonly hitRatio: number;
+  readonly storedBytes: number;
+  readonly storedUrls: number;
+  readonly maxBytes: number;
+  readonly nearBytes: number;
+  readonly originLatencyMs: { readonly p50: number; readonly p99: number } | null;
+}
+
+/** Variants kept per URL (Vary). */
+export const maxVariantsPerUrl = 8;
+/** Raw `url` parameters remembered with their normalized form and ring id, so a hit parses and hashes nothing. */
+export const urlMemoMax = 10_000;
+/** Tracked URLs per second for hot-key detection, on each role. */
+export const hotTrackedMax = 10_000;
+/** Time a forwarded request may take beyond the owner's origin deadline. */
+const forwardSlackMs = 2_000;
+
+/**
+ * The web cache role of a node. As an entry node it takes client requests,
+ * serves hot URLs from its near-cache and otherwise sends them to the URL's
+ * owner over the peer transport; as an owner it serves from its store or the
+ * origin (OwnerCache), keeps hot URLs on its successor, and purges.
+ */
+export class WebCache {
+  readonly metrics: CacheMetrics;
+  private readonly store: VariantStore<StoredResponse>;
+  private readonly near: NearCache;
+  private readonly owner: OwnerCache;
+  private readonly origin: OriginClient;
+  private readonly routing: OwnerRouting;
+  private readonly replication: CacheReplication;
+  private readonly entryHot: HotKeys<string>;
+  private readonly memo = new Map<string, { url: CacheUrl; id: Id }>();
+  private readonly stopping = new AbortController();
+  private readonly clock: () => number;
+  private readonly forwardTimeoutMs: number;
+
+  constructor(private readonly deps: WebCacheDeps) {
+    const { config, transport } = deps;
+    this.clock = deps.clock ?? Date.now;
+    this.store = new VariantStore({
+      maxBytes: config.cacheMaxBytes,
+      maxObjectBytes: config.cacheMaxObjectBytes,
+      maxVariantsPerUrl,
+    });
+    this.near = new NearCache(config, this.clock);
+    this.metrics = new CacheMetrics(deps.registry, { bytes: () => this.store.bytes, urls: () => this.store.urls });
+    const allow = parseAllowlist(config.cacheAllow);
+    assert(!('error' in allow), 'the allowlist was checked with the config');
+    this.origin = new OriginClient({
+      resolver: deps.resolver ?? systemResolver,
+      allow,
+      limits: {
+        timeoutMs: config.cacheOriginTimeoutMs,
+        maxRedirects: config.cacheMaxRedirects,
+        maxBodyBytes: config.cacheMaxObjectBytes,
+      },
+      clock: this.clock,
+    });
+    this.owner = new OwnerCache({
+      nodeId: deps.nodeId,
+      store: this.store,
+      origin: this.origin,
+      clock: this.clock,
+      metrics: this.metrics,
+      log: deps.log,
+      stop: this.stopping.signal,
+      freshness: defaultFreshnessOptions,
+    });
+    this.routing = new OwnerRouting(deps.dht, transport.address, config.cacheRouteTtlMs, this.clock);
+    this.replication = new CacheReplication({
+      ...deps,
+      store: this.store,
+      near: this.near,
+      metrics: this.metrics,
+      clock: this.clock,
+    });
+    this.entryHot = new HotKeys({ thresholdPerSecond: config.cacheHotRps, maxTracked: hotTrackedMax });
+    this.forwardTimeoutMs = config.cacheOriginTimeoutMs + forwardSlackMs;
+    transport.handle(cacheMethods.get, (payload, context) =>
+      this.serveForPeer(decodeJson<GetRequest>(payload, cacheMethods.get), context.from),
+    );
+  }
+
+  /** Answer a client's GET (or HEAD) of `rawUrl`, from wherever the cluster has it. */
+  async get(rawUrl: string, headers: HeaderMap): Promise<CacheAnswer> {
+    try {
+      const { answer, near } = await this.lookUp(rawUrl, headers);
+      this.metrics.answered(answer.result, near);
+      return answer;
+    } catch (error) {
+      this.metrics.failed();
+      throw error;
+    }
+  }
+
+  /** Remove `rawUrl` from every node that holds it. */
+  async purge(rawUrl: string): Promise<PurgeAnswer> {
+    const { url, id } = this.parse(rawUrl);
+    const nearRemoved = this.near.delete(url.href);
+    const answer = await this.routing.withOwner(
+      id,
+      () => this.replication.purgeEverywhere(url.href),
+      async (address) =>
+        decodeJson<PurgeAnswer>(
+          await this.deps.transport.request(address, cacheMethods.purge, encodeJson({ url: url.href, local: false }), {
+            timeoutMs: this.forwardTimeoutMs,
+          }),
+          cacheMethods.purge,
+        ),
+    );
+    return { ...answer, removed: answer.removed + nearRemoved };
+  }
+
+  stats(): CacheStats {
+    return {
+      node: this.deps.nodeId,
+      ...this.metrics.totals,
+      hitRatio: hitRatio(this.metrics.totals),
+      storedBytes: this.store.bytes,
+      storedUrls: this.store.urls,
+      maxBytes: this.store.limits.maxBytes,
+      nearBytes: this.near.bytes,
+      originLatencyMs: this.metrics.originQuantilesMs() ?? null,
+    };
+  }
+
+  /** Abort origin fetches, wait for background work, close origin connections. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled([this.owner.settle(), this.replication.settle()]);
+    this.origin.close();
+  }
+
+  private async lookUp(rawUrl: string, headers: HeaderMap): Promise<{ answer: CacheAnswer; near: boolean }> {
+    const { url, id } = this.parse(rawUrl);
+    const now = this.clock();
+    const hot = this.entryHot.record(url.href, now);
+    const plain = requestDirectives(headers).size === 0;
+    if (hot && plain) {
+      const kept = this.near.find(url.href, headers, this.deps.nodeId);
+      if (kept !== undefined) return { answer: kept, near: true };
+    }
+    const request: CacheRequest = { url, headers };
+    const answer = await this.routing.withOwner(
+      id,
+      () => this.serveAsOwner(request, hot, undefined),
+      (address, standIn) => this.forward(address, { url: url.href, headers, hot, standIn }),
+    );
+    if (hot && plain && answer.node !== this.deps.nodeId) this.near.put(url.href, headers, answer);
+    return { answer, near: false };
+  }
+
+  private async forward(address: string, request: GetRequest): Promise<CacheAnswer> {
+    const payload = await this.deps.transport.request(address, cacheMethods.get, encodeJson(request), {
+      timeoutMs: this.forwardTimeoutMs,
+    });
+    return decodeAnswer(payload);
+  }
+
+  private async serveForPeer(request: GetRequest, from: string): Promise<Uint8Array> {
+    const { url, id } = this.parse(request.url);
+    if (!request.standIn && !this.deps.dht.owns(id)) {
+      throw new WeftError('NOT_OWNER', `${url.href} belongs to another node; look it up again`);
+    }
+    const answer = await this.serveAsOwner(
+      { url, headers: request.headers },
+      request.hot,
+      request.hot ? from : undefined,
+    );
+    return encodeAnswer(answer);
+  }
+
+  private async serveAsOwner(
+    request: CacheRequest,
+    hot: boolean,
+    nearHolder: string | undefined,
+  ): Promise<CacheAnswer> {
+    const answer = await this.owner.serve(request);
+    this.replication.afterServe(request, hot, nearHolder);
+    return answer;
+  }
+
+  private parse(rawUrl: string): { url: CacheUrl; id: Id } {
+    const known = this.memo.get(rawUrl);
+    if (known !== undefined) return known;
+    const checked = normalizeUrl(rawUrl);
+    if (!checked.ok) throw new WeftError('URL_INVALID', checked.reason);
+    const parsed = { url: checked.url, id: this.deps.dht.idOf(checked.url.href) };
+    // Bounded by clearing: a burst of distinct URLs costs a re-parse, never memory.
+    if (this.memo.size >= urlMemoMax) this.memo.clear();
+    this.memo.set(rawUrl, parsed);
+    return parsed;
+  }
+}
