@@ -167,10 +167,15 @@ export class WebCache {
     };
   }
 
+  /** Wait for background work: revalidations (stale-while-revalidate) and copies to the successor. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([this.owner.settle(), this.replication.settle()]);
+  }
+
   /** Abort origin fetches, wait for background work, close origin connections. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.allSettled([this.owner.settle(), this.replication.settle()]);
+    await this.settle();
     this.origin.close();
   }
 
