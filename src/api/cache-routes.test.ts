@@ -26,11 +26,12 @@ const get = (headers: Record<string, string> = {}, p = path) => cacheGet(node, u
 
 before(async () => {
   origin = await TestOrigin.start();
-  [node] = await startCacheRing(1, {
+  const ring = await startCacheRing(1, {
     flags: { 'cache-allow': 'origin.test', 'cache-origin-timeout-ms': '500', 'cache-max-object-bytes': '4096' },
     resolver: async () => ['127.0.0.1'],
     clock,
   });
+  node = ring[0]!;
 });
 after(async () => {
   await stopCacheRing([node]);
