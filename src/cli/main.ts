@@ -1,6 +1,7 @@
 import { ConfigError, describeError } from '../core/errors.ts';
 import { weftVersion } from '../node/version.ts';
 import { environment } from './args.ts';
+import { cacheHelp, runCache } from './cache-command.ts';
 import { clientHelpText, runClient } from './client-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { repairHelp, runRepair } from './repair-command.ts';
@@ -17,6 +18,7 @@ Commands:
   status    show the health of the nodes of a cluster
   repair    truncate a damaged WAL after its last good record (never automatic)
   client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
+  cache     the web cache: get <url>, stats, purge <url>
   version   print the version
 
 Run "weft <command> --help" for a command's flags.`;
@@ -39,6 +41,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   status: { help: statusHelp, run: runStatus },
   repair: { help: repairHelp, run: runRepair },
   client: { help: clientHelpText, run: runClient },
+  cache: { help: cacheHelp, run: runCache },
 };
 
 /**

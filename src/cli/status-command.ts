@@ -3,6 +3,7 @@ import { ConfigError, describeError } from '../core/errors.ts';
 import type { HealthReport } from '../node/node.ts';
 import { parseFlags } from './args.ts';
 import { readClusterFile } from './cluster-file.ts';
+import { printColumns } from './table.ts';
 
 export interface StatusConfig {
   readonly endpoints: string;
@@ -94,14 +95,5 @@ function printTable(rows: readonly Row[]): void {
     const uptime = `${h.uptimeSeconds.toFixed(1)}s`;
     return [h.id, row.endpoint, health, raft, leader, `${reachable}/${h.peers.length}`, uptime, h.version];
   });
-  const table = [header, ...lines];
-  const widths = header.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length)));
-  for (const line of table) {
-    console.log(
-      line
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    );
-  }
+  printColumns([header, ...lines]);
 }
