@@ -8,7 +8,7 @@ import type { CacheStats } from '../node/cache/web-cache.ts';
 
 /** What the routes need of the node's web cache (src/node/cache/web-cache.ts). */
 export interface CacheApi {
-  get(url: string, headers: HeaderMap): Promise<CacheAnswer>;
+  get(url: string, headers: HeaderMap): CacheAnswer | Promise<CacheAnswer>;
   purge(url: string): Promise<PurgeAnswer>;
   stats(): CacheStats;
 }
@@ -24,8 +24,9 @@ const readFields = [...forwardedFields, 'cache-control', 'pragma', 'if-none-matc
 export function registerCacheRoutes(app: FastifyInstance, cache: CacheApi): void {
   app.get('/cache', async (request, reply) => {
     try {
-      const answer = await cache.get(urlParameter(request), requestFields(request));
-      return send(request, reply, answer);
+      const fields = requestFields(request);
+      const answer = await cache.get(urlParameter(request), fields);
+      return send(fields, reply, answer);
     } catch (error) {
       return fail(reply, error);
     }
@@ -63,11 +64,11 @@ function requestFields(request: FastifyRequest): HeaderMap {
   return fields;
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, answer: CacheAnswer): FastifyReply {
+function send(fields: HeaderMap, reply: FastifyReply, answer: CacheAnswer): FastifyReply {
   reply.header('age', String(answer.ageSeconds));
   reply.header('x-cache', answer.result);
   reply.header('x-cache-node', answer.node);
-  if (clientNotModified(requestFields(request), answer.status, answer.headers)) {
+  if (clientNotModified(fields, answer.status, answer.headers)) {
     for (const name of notModifiedFields) {
       const value = answer.headers[name];
       if (value !== undefined) reply.header(name, value);

@@ -53,6 +53,11 @@ export class CacheMetrics {
   private readonly requests: Counter<'result'>;
   private readonly events: Counter<'event'>;
   private readonly originSeconds: Histogram;
+  /** Label children bound once: counting a hit hashes no label set. */
+  private readonly byResult: Record<
+    CacheResult,
+    { total: 'hits' | 'misses' | 'revalidated' | 'stale'; counter: { inc(): void } }
+  >;
   /** Exact origin latencies of the last fetches, for the quantiles in /v1/cache/stats. */
   private readonly recentOriginMs: number[] = [];
 
@@ -64,6 +69,12 @@ export class CacheMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.byResult = {
+      HIT: { total: 'hits', counter: this.requests.labels('hit') },
+      MISS: { total: 'misses', counter: this.requests.labels('miss') },
+      REVALIDATED: { total: 'revalidated', counter: this.requests.labels('revalidated') },
+      STALE: { total: 'stale', counter: this.requests.labels('stale') },
+    };
     this.events = new Counter({
       name: 'weft_cache_events_total',
       help: 'Web cache work: near_hit, revalidation, stale_serve, coalesced, origin_fetch, origin_error, origin_refused, eviction, replica_sent, replica_received',
@@ -104,15 +115,15 @@ export class CacheMetrics {
   }
 
   answered(result: CacheResult, near: boolean): void {
-    const key = result === 'HIT' ? 'hits' : result === 'MISS' ? 'misses' : result === 'STALE' ? 'stale' : 'revalidated';
-    this.totals[key] += 1;
-    this.requests.inc({ result: result.toLowerCase() });
+    const counted = this.byResult[result];
+    this.totals[counted.total] += 1;
+    counted.counter.inc();
     if (near) this.event('nearHits', 'near_hit');
   }
 
   failed(): void {
     this.totals.errors += 1;
-    this.requests.inc({ result: 'error' });
+    this.requests.labels('error').inc();
   }
 
   event(

@@ -9,7 +9,11 @@ import type { StoredResponse } from './stored-response.ts';
  * cross the wire as bytes, never as JSON.
  */
 export const cacheMethods = {
-  /** An entry node asks the owner (or, when the owner failed, a stand-in) for a URL. */
+  /**
+   * An entry node asks the owner (or, when the owner failed, a stand-in) for
+   * a URL: over the message streams as cache.get.q / cache.get.a
+   * (stream-calls.ts), or as a unary call when the stream's queue is full.
+   */
   get: 'cache.get',
   /** Purge a URL: at the owner, everywhere it is held; with `local`, on the receiving node only. */
   purge: 'cache.purge',

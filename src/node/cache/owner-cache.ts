@@ -75,7 +75,12 @@ export class OwnerCache {
 
   constructor(private readonly deps: OwnerDeps) {}
 
-  async serve(request: CacheRequest): Promise<CacheAnswer> {
+  /**
+   * Answer a request. A stored response that may be used without asking the
+   * origin is answered synchronously (no promise on the hit path); the
+   * rest waits on the origin.
+   */
+  serve(request: CacheRequest): CacheAnswer | Promise<CacheAnswer> {
     const { store, clock } = this.deps;
     const directives = requestDirectives(request.headers);
     const stored = store.find(request.url.href, request.headers);
@@ -94,7 +99,9 @@ export class OwnerCache {
       }
     }
     if (directives.has('only-if-cached')) {
-      throw new WeftError('NOT_CACHED', `${request.url.href} is not in the cache and the request said only-if-cached`);
+      return Promise.reject(
+        new WeftError('NOT_CACHED', `${request.url.href} is not in the cache and the request said only-if-cached`),
+      );
     }
     return this.miss(request);
   }

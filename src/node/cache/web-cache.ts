@@ -5,7 +5,7 @@ import { HotKeys } from '../../cache/hot-keys.ts';
 import { normalizeUrl, type CacheUrl } from '../../cache/url-key.ts';
 import { VariantStore } from '../../cache/variant-store.ts';
 import { assert } from '../../core/assert.ts';
-import { WeftError } from '../../core/errors.ts';
+import { isWeftError, WeftError } from '../../core/errors.ts';
 import type { Id } from '../../koorde/id-space.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
 import type { Logger } from '../logger.ts';
@@ -26,6 +26,7 @@ import { NearCache } from './near-cache.ts';
 import { OriginClient, systemResolver, type Resolver } from './origin-client.ts';
 import { OwnerCache, type CacheAnswer, type CacheRequest } from './owner-cache.ts';
 import type { StoredResponse } from './stored-response.ts';
+import { StreamCalls } from './stream-calls.ts';
 
 export interface WebCacheDeps {
   readonly nodeId: string;
@@ -54,6 +55,12 @@ export const maxVariantsPerUrl = 8;
 export const urlMemoMax = 10_000;
 /** Tracked URLs per second for hot-key detection, on each role. */
 export const hotTrackedMax = 10_000;
+/** An answer, and whether this node's near-cache gave it. */
+interface Looked {
+  readonly answer: CacheAnswer;
+  readonly near: boolean;
+}
+
 /** Time a forwarded request may take beyond the owner's origin deadline. */
 const forwardSlackMs = 2_000;
 
@@ -76,6 +83,7 @@ export class WebCache {
   private readonly stopping = new AbortController();
   private readonly clock: () => number;
   private readonly forwardTimeoutMs: number;
+  private readonly calls: StreamCalls;
 
   constructor(private readonly deps: WebCacheDeps) {
     const { config, transport } = deps;
@@ -119,21 +127,33 @@ export class WebCache {
     });
     this.entryHot = new HotKeys({ thresholdPerSecond: config.cacheHotRps, maxTracked: hotTrackedMax });
     this.forwardTimeoutMs = config.cacheOriginTimeoutMs + forwardSlackMs;
-    transport.handle(cacheMethods.get, (payload, context) =>
-      this.serveForPeer(decodeJson<GetRequest>(payload, cacheMethods.get), context.from),
-    );
+    const serve = (payload: Uint8Array, from: string): Promise<Uint8Array> =>
+      this.serveForPeer(decodeJson<GetRequest>(payload, cacheMethods.get), from);
+    transport.handle(cacheMethods.get, (payload, context) => serve(payload, context.from));
+    this.calls = new StreamCalls(transport, cacheMethods.get, serve);
   }
 
-  /** Answer a client's GET (or HEAD) of `rawUrl`, from wherever the cluster has it. */
-  async get(rawUrl: string, headers: HeaderMap): Promise<CacheAnswer> {
+  /**
+   * Answer a client's GET (or HEAD) of `rawUrl`, from wherever the cluster
+   * has it. A hit in this node's store or near-cache is answered
+   * synchronously: the hit path allocates no promise.
+   */
+  get(rawUrl: string, headers: HeaderMap): CacheAnswer | Promise<CacheAnswer> {
+    let looked: Looked | Promise<Looked>;
     try {
-      const { answer, near } = await this.lookUp(rawUrl, headers);
-      this.metrics.answered(answer.result, near);
-      return answer;
+      looked = this.lookUp(rawUrl, headers);
     } catch (error) {
       this.metrics.failed();
       throw error;
     }
+    if (!(looked instanceof Promise)) return this.answered(looked);
+    return looked.then(
+      (done) => this.answered(done),
+      (error: unknown) => {
+        this.metrics.failed();
+        throw error;
+      },
+    );
   }
 
   /** Remove `rawUrl` from every node that holds it. */
@@ -175,34 +195,55 @@ export class WebCache {
   /** Abort origin fetches, wait for background work, close origin connections. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.calls.close();
     await this.settle();
     this.origin.close();
   }
 
-  private async lookUp(rawUrl: string, headers: HeaderMap): Promise<{ answer: CacheAnswer; near: boolean }> {
+  private answered({ answer, near }: Looked): CacheAnswer {
+    this.metrics.answered(answer.result, near);
+    return answer;
+  }
+
+  private lookUp(rawUrl: string, headers: HeaderMap): Looked | Promise<Looked> {
     const { url, id } = this.parse(rawUrl);
-    const now = this.clock();
-    const hot = this.entryHot.record(url.href, now);
-    const plain = requestDirectives(headers).size === 0;
-    if (hot && plain) {
+    const hot = this.entryHot.record(url.href, this.clock());
+    const request: CacheRequest = { url, headers };
+    if (this.deps.dht.owns(id)) {
+      const answer = this.serveAsOwner(request, hot, undefined);
+      return answer instanceof Promise ? answer.then((a) => ({ answer: a, near: false })) : { answer, near: false };
+    }
+    const plain = hot && requestDirectives(headers).size === 0;
+    if (plain) {
       const kept = this.near.find(url.href, headers, this.deps.nodeId);
       if (kept !== undefined) return { answer: kept, near: true };
     }
-    const request: CacheRequest = { url, headers };
+    return this.viaOwner(request, id, hot, plain);
+  }
+
+  private async viaOwner(request: CacheRequest, id: Id, hot: boolean, nearCached: boolean): Promise<Looked> {
+    const { url, headers } = request;
     const answer = await this.routing.withOwner(
       id,
-      () => this.serveAsOwner(request, hot, undefined),
+      () => Promise.resolve(this.serveAsOwner(request, hot, undefined)),
       (address, standIn) => this.forward(address, { url: url.href, headers, hot, standIn }),
     );
-    if (hot && plain && answer.node !== this.deps.nodeId) this.near.put(url.href, headers, answer);
+    if (nearCached && answer.node !== this.deps.nodeId) this.near.put(url.href, headers, answer);
     return { answer, near: false };
   }
 
+  /** Ask the owner over the message stream; a full queue falls back to a unary call. */
   private async forward(address: string, request: GetRequest): Promise<CacheAnswer> {
-    const payload = await this.deps.transport.request(address, cacheMethods.get, encodeJson(request), {
+    const payload = encodeJson(request);
+    try {
+      return decodeAnswer(await this.calls.call(address, payload, this.forwardTimeoutMs));
+    } catch (error) {
+      if (!isWeftError(error, 'QUEUE_FULL') && !isWeftError(error, 'OVERLOADED')) throw error;
+    }
+    const answer = await this.deps.transport.request(address, cacheMethods.get, payload, {
       timeoutMs: this.forwardTimeoutMs,
     });
-    return decodeAnswer(payload);
+    return decodeAnswer(answer);
   }
 
   private async serveForPeer(request: GetRequest, from: string): Promise<Uint8Array> {
@@ -218,14 +259,20 @@ export class WebCache {
     return encodeAnswer(answer);
   }
 
-  private async serveAsOwner(
+  private serveAsOwner(
     request: CacheRequest,
     hot: boolean,
     nearHolder: string | undefined,
-  ): Promise<CacheAnswer> {
-    const answer = await this.owner.serve(request);
-    this.replication.afterServe(request, hot, nearHolder);
-    return answer;
+  ): CacheAnswer | Promise<CacheAnswer> {
+    const answer = this.owner.serve(request);
+    if (!(answer instanceof Promise)) {
+      this.replication.afterServe(request, hot, nearHolder);
+      return answer;
+    }
+    return answer.then((done) => {
+      this.replication.afterServe(request, hot, nearHolder);
+      return done;
+    });
   }
 
   private parse(rawUrl: string): { url: CacheUrl; id: Id } {

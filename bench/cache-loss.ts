@@ -1,0 +1,107 @@
+// Hit ratio of the web cache while one of three nodes is lost. Clients enter
+// through two nodes only (a load balancer would drop a dead entry node); the
+// third node owns its share of the URLs and is SIGKILLed mid-run. Zipf(1.0)
+// over --urls URLs, --concurrency requests in flight; a hit is X-Cache HIT
+// or STALE, an error counts as a miss. Prints the ratio of the --window-s
+// seconds before the kill, of the window after it, and their quotient.
+//   node --import tsx bench/cache-loss.ts --entries url,url --origin url --kill-pid P
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createPrng } from '../src/core/prng.ts';
+
+const { values } = parseArgs({
+  options: {
+    entries: { type: 'string' },
+    origin: { type: 'string' },
+    'kill-pid': { type: 'string' },
+    urls: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '16' },
+    'warmup-s': { type: 'string', default: '10' },
+    'window-s': { type: 'string', default: '5' },
+  },
+});
+const entries = String(values.entries).split(',');
+const urlCount = Number(values.urls);
+const windowMs = Number(values['window-s']) * 1000;
+const warmupMs = Number(values['warmup-s']) * 1000;
+
+// Zipf(1.0): rank r is drawn with probability proportional to 1/r.
+const cdf: number[] = [];
+let total = 0;
+for (let rank = 1; rank <= urlCount; rank += 1) cdf.push((total += 1 / rank));
+const prng = createPrng(7);
+const drawRank = (): number => {
+  const x = prng.next() * total;
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((cdf[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
+interface Window {
+  hits: number;
+  answers: number;
+  errors: number;
+}
+const windows: Record<'steady' | 'loss', Window> = {
+  steady: { hits: 0, answers: 0, errors: 0 },
+  loss: { hits: 0, answers: 0, errors: 0 },
+};
+const started = performance.now();
+const killAtMs = warmupMs + windowMs;
+const endAtMs = killAtMs + windowMs;
+let killed = false;
+
+function windowAt(ms: number): Window | undefined {
+  if (ms >= warmupMs && ms < killAtMs) return windows.steady;
+  if (ms >= killAtMs && ms < endAtMs) return windows.loss;
+  return undefined;
+}
+
+async function client(index: number): Promise<void> {
+  for (let i = 0; ; i += 1) {
+    const now = performance.now() - started;
+    if (now >= endAtMs) return;
+    if (now >= killAtMs && !killed) {
+      killed = true;
+      process.kill(Number(values['kill-pid']), 'SIGKILL');
+    }
+    const target = `${values.origin}/obj-${drawRank()}`;
+    const entry = entries[(index + i) % entries.length] ?? '';
+    let hit = false;
+    let error = false;
+    try {
+      const response = await fetch(`${entry}/cache?url=${encodeURIComponent(target)}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.arrayBuffer();
+      const result = response.headers.get('x-cache');
+      hit = result === 'HIT' || result === 'STALE';
+      error = response.status !== 200;
+    } catch {
+      error = true;
+    }
+    const window = windowAt(performance.now() - started);
+    if (window === undefined) continue;
+    window.answers += 1;
+    if (hit) window.hits += 1;
+    if (error) window.errors += 1;
+  }
+}
+
+await Promise.all(Array.from({ length: Number(values.concurrency) }, (_, i) => client(i)));
+const ratio = (w: Window): number => (w.answers === 0 ? 0 : w.hits / w.answers);
+const steady = ratio(windows.steady);
+const loss = ratio(windows.loss);
+console.log(
+  `steady: ${windows.steady.answers} answers, hit ratio ${(steady * 100).toFixed(1)}%, ${windows.steady.errors} errors; ` +
+    `after the kill: ${windows.loss.answers} answers, hit ratio ${(loss * 100).toFixed(1)}%, ${windows.loss.errors} errors; ` +
+    `load average ${loadavg()[0]?.toFixed(1)}`,
+);
+console.log(
+  `steady_hit_ratio=${steady.toFixed(3)} loss_hit_ratio=${loss.toFixed(3)} loss_vs_steady=${(steady === 0 ? 0 : loss / steady).toFixed(3)}`,
+);
