@@ -62,6 +62,17 @@ function windowAt(ms: number): Window | undefined {
   return undefined;
 }
 
+async function ask(url: string): Promise<{ hit: boolean; error: boolean }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    await response.arrayBuffer();
+    const result = response.headers.get('x-cache');
+    return { hit: result === 'HIT' || result === 'STALE', error: response.status !== 200 };
+  } catch {
+    return { hit: false, error: true };
+  }
+}
+
 async function client(index: number): Promise<void> {
   for (let i = 0; ; i += 1) {
     const now = performance.now() - started;
@@ -72,19 +83,7 @@ async function client(index: number): Promise<void> {
     }
     const target = `${values.origin}/obj-${drawRank()}`;
     const entry = entries[(index + i) % entries.length] ?? '';
-    let hit = false;
-    let error = false;
-    try {
-      const response = await fetch(`${entry}/cache?url=${encodeURIComponent(target)}`, {
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.arrayBuffer();
-      const result = response.headers.get('x-cache');
-      hit = result === 'HIT' || result === 'STALE';
-      error = response.status !== 200;
-    } catch {
-      error = true;
-    }
+    const { hit, error } = await ask(`${entry}/cache?url=${encodeURIComponent(target)}`);
     const window = windowAt(performance.now() - started);
     if (window === undefined) continue;
     window.answers += 1;
