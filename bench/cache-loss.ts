@@ -1,9 +1,11 @@
 // Hit ratio of the web cache while one of three nodes is lost. Clients enter
 // through two nodes only (a load balancer would drop a dead entry node); the
-// third node owns its share of the URLs and is SIGKILLed mid-run. Zipf(1.0)
-// over --urls URLs, --concurrency requests in flight; a hit is X-Cache HIT
-// or STALE, an error counts as a miss. Prints the ratio of the --window-s
-// seconds before the kill, of the window after it, and their quotient.
+// third node owns its share of the URLs and is SIGKILLed mid-run. Every URL
+// is fetched once first, so the window before the kill is a steady state;
+// then Zipf(1.0) over --urls URLs, --concurrency requests in flight; a hit
+// is X-Cache HIT or STALE, an error counts as a miss. Prints the ratio of
+// the --window-s seconds before the kill, of the window after it, and their
+// quotient.
 //   node --import tsx bench/cache-loss.ts --entries url,url --origin url --kill-pid P
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -16,7 +18,7 @@ const { values } = parseArgs({
     'kill-pid': { type: 'string' },
     urls: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '16' },
-    'warmup-s': { type: 'string', default: '10' },
+    'warmup-s': { type: 'string', default: '5' },
     'window-s': { type: 'string', default: '5' },
   },
 });
@@ -46,12 +48,14 @@ interface Window {
   hits: number;
   answers: number;
   errors: number;
+  /** Errors by "<status> <code>". */
+  readonly kinds: Map<string, number>;
 }
 const windows: Record<'steady' | 'loss', Window> = {
-  steady: { hits: 0, answers: 0, errors: 0 },
-  loss: { hits: 0, answers: 0, errors: 0 },
+  steady: { hits: 0, answers: 0, errors: 0, kinds: new Map() },
+  loss: { hits: 0, answers: 0, errors: 0, kinds: new Map() },
 };
-const started = performance.now();
+let started = performance.now();
 const killAtMs = warmupMs + windowMs;
 const endAtMs = killAtMs + windowMs;
 let killed = false;
@@ -62,14 +66,17 @@ function windowAt(ms: number): Window | undefined {
   return undefined;
 }
 
-async function ask(url: string): Promise<{ hit: boolean; error: boolean }> {
+/** Whether the answer was a hit, and what went wrong if it was not a 200: "<status> <code>" or the exception. */
+async function ask(url: string): Promise<{ hit: boolean; error: string | undefined }> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    await response.arrayBuffer();
+    const body = Buffer.from(await response.arrayBuffer()).toString();
     const result = response.headers.get('x-cache');
-    return { hit: result === 'HIT' || result === 'STALE', error: response.status !== 200 };
-  } catch {
-    return { hit: false, error: true };
+    if (response.status === 200) return { hit: result === 'HIT' || result === 'STALE', error: undefined };
+    const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? '';
+    return { hit: false, error: `${response.status} ${code}`.trim() };
+  } catch (error) {
+    return { hit: false, error: (error as Error).name };
   }
 }
 
@@ -88,17 +95,35 @@ async function client(index: number): Promise<void> {
     if (window === undefined) continue;
     window.answers += 1;
     if (hit) window.hits += 1;
-    if (error) window.errors += 1;
+    if (error !== undefined) {
+      window.errors += 1;
+      window.kinds.set(error, (window.kinds.get(error) ?? 0) + 1);
+    }
   }
 }
 
+/** Fetch every URL once, through each entry in turn. */
+async function prewarm(): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let rank = next++; rank < urlCount; rank = next++) {
+      await ask(`${entries[rank % entries.length]}/cache?url=${encodeURIComponent(`${values.origin}/obj-${rank}`)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Number(values.concurrency) }, worker));
+}
+
+await prewarm();
+started = performance.now();
 await Promise.all(Array.from({ length: Number(values.concurrency) }, (_, i) => client(i)));
 const ratio = (w: Window): number => (w.answers === 0 ? 0 : w.hits / w.answers);
+const kinds = (w: Window): string =>
+  w.errors === 0 ? '' : ` (${[...w.kinds].map(([kind, n]) => `${n}× ${kind}`).join(', ')})`;
 const steady = ratio(windows.steady);
 const loss = ratio(windows.loss);
 console.log(
-  `steady: ${windows.steady.answers} answers, hit ratio ${(steady * 100).toFixed(1)}%, ${windows.steady.errors} errors; ` +
-    `after the kill: ${windows.loss.answers} answers, hit ratio ${(loss * 100).toFixed(1)}%, ${windows.loss.errors} errors; ` +
+  `steady: ${windows.steady.answers} answers, hit ratio ${(steady * 100).toFixed(1)}%, ${windows.steady.errors} errors${kinds(windows.steady)}; ` +
+    `after the kill: ${windows.loss.answers} answers, hit ratio ${(loss * 100).toFixed(1)}%, ${windows.loss.errors} errors${kinds(windows.loss)}; ` +
     `load average ${loadavg()[0]?.toFixed(1)}`,
 );
 console.log(

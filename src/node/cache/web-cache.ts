@@ -223,11 +223,19 @@ export class WebCache {
 
   private async viaOwner(request: CacheRequest, id: Id, hot: boolean, nearCached: boolean): Promise<Looked> {
     const { url, headers } = request;
-    const answer = await this.routing.withOwner(
-      id,
-      () => Promise.resolve(this.serveAsOwner(request, hot, undefined)),
-      (address, standIn) => this.forward(address, { url: url.href, headers, hot, standIn }),
-    );
+    const local = (): Promise<CacheAnswer> => Promise.resolve(this.serveAsOwner(request, hot, undefined));
+    let answer: CacheAnswer;
+    try {
+      answer = await this.routing.withOwner(id, local, (address, standIn) =>
+        this.forward(address, { url: url.href, headers, hot, standIn }),
+      );
+    } catch (error) {
+      // While the ring re-forms after a loss, a lookup can find no owner: answer as a stand-in
+      // (store or origin) rather than fail. Single flight is then per node, for that moment only.
+      if (!isWeftError(error, 'NO_ROUTE')) throw error;
+      this.deps.log.debug({ url: url.href, err: error.message }, 'no owner found; answering as a stand-in');
+      answer = await local();
+    }
     if (nearCached && answer.node !== this.deps.nodeId) this.near.put(url.href, headers, answer);
     return { answer, near: false };
   }
