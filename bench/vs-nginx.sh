@@ -4,12 +4,16 @@
 # cluster entered through a node that does not own the URL, and the hit
 # ratio while one of the three nodes is SIGKILLed (bench/cache-loss.ts).
 # Installs Debian's nginx and wrk when missing; stops everything it started.
-#   bench/vs-nginx.sh            (DURATION=10 CONNECTIONS=32 SIZE=1024 NGINX_WORKERS=1 to change)
+# nginx and one weft node are measured in alternating rounds; each ratio is
+# the median of the per-round ratios, since the load of a shared machine
+# moves between runs more than the ratio does.
+#   bench/vs-nginx.sh   (ROUNDS=5 DURATION=5 CONNECTIONS=32 SIZE=1024 NGINX_WORKERS=1 to change)
 # Last line: hit_tput_ratio=<weft/nginx req/s> hit_p99_ratio=<weft/nginx p99> nonowner_added_p50_ms=<ms>
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 SIZE=${SIZE:-1024}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
@@ -102,8 +106,6 @@ pids+=($!)
 wait_http "http://127.0.0.1:$nginx_port/obj-1"
 curl -s -o /dev/null "http://127.0.0.1:$nginx_port/obj-1"
 [ "$(curl -s -o /dev/null -D - "http://127.0.0.1:$nginx_port/obj-1" | tr -d '\r' | awk -F': ' '/^X-Cache/ { print $2 }')" = HIT ]
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs; object $SIZE bytes; wrk -t1 -c$CONNECTIONS -d${DURATION}s" >&2
-read -r nginx_rps nginx_p50 nginx_p99 < <(run_wrk "nginx x$NGINX_WORKERS" "$CONNECTIONS" "http://127.0.0.1:$nginx_port/obj-1")
 
 # One weft node.
 single_http=$(free_port)
@@ -114,8 +116,24 @@ wait_http "http://127.0.0.1:$single_http/ready"
 single="http://127.0.0.1:$single_http/cache?url=$encoded"
 curl -s -o /dev/null "$single"
 [ "$(curl -s -o /dev/null -D - "$single" | tr -d '\r' | awk -F': ' '/^x-cache:/ { print $2 }')" = HIT ]
-read -r weft_rps weft_p50 weft_p99 < <(run_wrk "weft 1 node" "$CONNECTIONS" "$single")
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs; object $SIZE bytes; $ROUNDS rounds of wrk -t1 -c$CONNECTIONS -d${DURATION}s" >&2
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+rounds=""
+for round in $(seq 1 "$ROUNDS"); do
+  read -r nginx_rps _ nginx_p99 < <(run_wrk "nginx x$NGINX_WORKERS, round $round" "$CONNECTIONS" "http://127.0.0.1:$nginx_port/obj-1")
+  read -r weft_rps _ weft_p99 < <(run_wrk "weft 1 node, round $round" "$CONNECTIONS" "$single")
+  echo "round $round: nginx ${nginx_rps} req/s p99 ${nginx_p99} ms; weft ${weft_rps} req/s p99 ${weft_p99} ms" >&2
+  rounds+="$nginx_rps $nginx_p99 $weft_rps $weft_p99"$'\n'
+done
 kill "$single_pid"
+pick() { echo -n "$rounds" | awk "NF { print $1 }" | median; }
+nginx_rps=$(pick '$1')
+nginx_p99=$(pick '$2')
+weft_rps=$(pick '$3')
+weft_p99=$(pick '$4')
+tput_ratio=$(pick '$3 / $1')
+p99_ratio=$(pick '$4 / $2')
 
 # Three weft nodes (one Raft voter, so Raft stays idle); $1 extra flags for all.
 cluster() {
@@ -167,7 +185,6 @@ for mode in hop near; do
 done
 
 echo "origin requests: $(curl -s "$origin/origin-stats"); load average $(cut -d' ' -f1-3 /proc/loadavg) after the runs" >&2
-echo "nginx x$NGINX_WORKERS: ${nginx_rps} req/s p50 ${nginx_p50} ms p99 ${nginx_p99} ms; weft 1 node: ${weft_rps} req/s p50 ${weft_p50} ms p99 ${weft_p99} ms"
+echo "medians of $ROUNDS rounds: nginx x$NGINX_WORKERS ${nginx_rps} req/s p99 ${nginx_p99} ms; weft 1 node ${weft_rps} req/s p99 ${weft_p99} ms"
 echo "non-owner added p50: ${hop_added} ms with the near-cache off (one peer round trip), ${near_added} ms with it on (default)"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-echo "hit_tput_ratio=$(ratio "$weft_rps" "$nginx_rps") hit_p99_ratio=$(ratio "$weft_p99" "$nginx_p99") nonowner_added_p50_ms=${hop_added}"
+printf 'hit_tput_ratio=%.2f hit_p99_ratio=%.2f nonowner_added_p50_ms=%s\n' "$tput_ratio" "$p99_ratio" "$hop_added"
