@@ -46,7 +46,9 @@ export type ErrorCode =
   | 'VALUE_PROVIDED'
   | 'LEASE_PROVIDED'
   | 'DUPLICATE_KEY'
-  | 'INVALID_REQUEST';
+  | 'INVALID_REQUEST'
+  // The etcd-compatible API (src/api/etcd): no lease of that id exists.
+  | 'LEASE_NOT_FOUND';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';
