@@ -2,6 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../node/logger.ts';
 import type { NodeMetrics } from '../node/metrics.ts';
 import type { HealthReport } from '../node/node.ts';
+import { frameworkErrors } from './kv-http-errors.ts';
+import { registerKvRoutes, type KvRoutesDeps } from './kv-routes.ts';
 
 /** The node facts the HTTP layer reads; nothing else crosses this boundary. */
 export interface HttpDeps {
@@ -10,6 +12,8 @@ export interface HttpDeps {
   notReadyReason(): string | undefined;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  /** The replicated KV store; its JSON routes (/v1/kv, /v1/cluster, /write, /read) are served when given. */
+  readonly kv?: KvRoutesDeps;
 }
 
 /**
@@ -19,7 +23,7 @@ export interface HttpDeps {
  */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   // Fastify's own request logging is off: one debug line per request is ours.
-  const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true });
+  const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true, frameworkErrors });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -54,6 +58,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);
   });
+
+  if (deps.kv !== undefined) registerKvRoutes(app, deps.kv);
 
   return app;
 }
