@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hexId } from '../core/ids.ts';
 import { WeftError } from '../core/errors.ts';
+import { prefixEnd } from '../kv/key-range.ts';
 import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.ts';
 import type { ClusterService, KvService } from '../node/kv-service.ts';
 import { fieldBytes, kvJson, percentDecode, QueryParams, type FieldEncoding } from './kv-http-codec.ts';
@@ -128,14 +129,6 @@ async function listKeys(kv: KvService, request: FastifyRequest) {
   );
   const { kvs, more, count } = answer.response;
   return { revision: answer.header.revision, kvs: kvs.map((kv) => kvJson(kv, encoding)), more, count };
-}
-
-/** etcd's prefix range end: the prefix with its last byte below 0xff incremented; [0] (no bound) when all are 0xff. */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  for (let i = prefix.length - 1; i >= 0; i -= 1) {
-    if (prefix[i]! < 0xff) return Uint8Array.of(...prefix.subarray(0, i), prefix[i]! + 1);
-  }
-  return new Uint8Array([0]);
 }
 
 async function clusterView(cluster: ClusterService, request: FastifyRequest) {
