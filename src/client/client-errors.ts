@@ -52,8 +52,8 @@ function codeOfStatus(error: grpc.ServiceError): ErrorCode {
     case GrpcStatus.INVALID_ARGUMENT:
       return 'INVALID_REQUEST';
     case GrpcStatus.RESOURCE_EXHAUSTED:
-      // gRPC's own size check ("... larger than max ...") as opposed to a server saying it is busy.
-      return /larger than max/i.test(error.details) ? 'REQUEST_TOO_LARGE' : 'OVERLOADED';
+      // gRPC's own size checks ("... size larger than 2097152", "... larger than max ...") vs. a busy server.
+      return /larger than/i.test(error.details) ? 'REQUEST_TOO_LARGE' : 'OVERLOADED';
     default:
       return 'REMOTE_ERROR';
   }

@@ -108,6 +108,18 @@ describe('KvClient against weft', () => {
     assert.equal((future as { grpcStatus?: number }).grpcStatus, grpc.status.OUT_OF_RANGE);
     await rejectsWith(client.put('k'.repeat(4097), 'v'), 'KEY_TOO_LARGE');
     await rejectsWith(client.put('', 'v'), 'INVALID_REQUEST');
+    await rejectsWith(client.put('big', Buffer.alloc(1024 * 1024 + 1)), 'VALUE_TOO_LARGE');
+    // Over gRPC's send limit (etcd's client default, 2 MiB): refused before it leaves.
+    await rejectsWith(client.put('huge', Buffer.alloc(2 * 1024 * 1024 + 1)), 'REQUEST_TOO_LARGE');
+    // A client with a larger send limit meets the server's: etcd's --max-request-bytes plus 512 KiB.
+    const limits = { maxSendBytes: 8 * 1024 * 1024, maxReceiveBytes: 1024 * 1024, maxReconnectBackoffMs: 100 };
+    const eager = new KvClient({ endpoints: [server.endpoint], channelLimits: limits });
+    try {
+      await rejectsWith(eager.put('huge', Buffer.alloc(2 * 1024 * 1024 + 1)), 'REQUEST_TOO_LARGE');
+    } finally {
+      eager.close();
+    }
+    assert.equal((await client.get('big')).response.count + (await client.get('huge')).response.count, 0);
   });
 
   it('an aborted call rejects with ABORTED', async () => {

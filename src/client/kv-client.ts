@@ -19,6 +19,7 @@ import { backoffMs, sleep } from './backoff.ts';
 import { clientErrorOf, isRetryable, KvClientError } from './client-errors.ts';
 import { DEFAULT_CHANNEL_LIMITS, openChannel, unaryCall, type ChannelLimits, type EtcdMethod } from './etcd-channel.ts';
 
+export { KvClientError } from './client-errors.ts';
 export type Member = MemberFields;
 export type Status = StatusFields;
 export type Header = HeaderFields;
