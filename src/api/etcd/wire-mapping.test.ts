@@ -151,6 +151,29 @@ describe('etcd wire mapping', () => {
     assert.equal(wireResponse.responses?.[0]?.responsePut?.header?.revision, '12', 'nested headers carry the revision');
   });
 
+  it('nested headers show the revision each op saw, as etcd: before the first write, the one before the txn', () => {
+    const range = { type: 'range' as const, response: { kvs: [], more: false, count: 0 } };
+    const put = { type: 'put' as const, response: {} };
+    const nothingDeleted = { type: 'deleteRange' as const, response: { deleted: 0, prevKvs: [] } };
+    const revisions = (response: TxnResponse) =>
+      txnWire
+        .txnResponseToWire(response, { revision: 12 })
+        .responses!.map(
+          (op) => (op.responseRange ?? op.responsePut ?? op.responseDeleteRange ?? op.responseTxn)!.header,
+        );
+    assert.deepEqual(revisions({ succeeded: true, responses: [range, put, range] }), [
+      { revision: 11 },
+      { revision: 12 },
+      { revision: 12 },
+    ]);
+    assert.deepEqual(revisions({ succeeded: true, responses: [range, nothingDeleted] }), [
+      { revision: 12 },
+      { revision: 12 },
+    ]);
+    const nested = { type: 'txn' as const, response: { succeeded: true, responses: [put] } };
+    assert.deepEqual(revisions({ succeeded: true, responses: [range, nested] }), [{ revision: 11 }, {}]);
+  });
+
   it('a compare reads the operand its target names; an unset operand reads as 0', () => {
     const compare = txnWire.compareFromWire({ key: bytes('k'), target: 'MOD', result: 'GREATER' });
     assert.deepEqual(

@@ -128,27 +128,56 @@ function requestOpToWire(op: RequestOp, serializable: boolean): WireRequestOp {
   }
 }
 
-/** Nested responses carry a header with the revision only, as etcd's do. */
+/**
+ * Nested responses carry a header with the revision only, as etcd's do:
+ * the revision the op saw, which is the one before the txn until the txn
+ * has written something, and the txn's own revision from then on (so a
+ * range before the txn's first write shows the revision it read at).
+ */
 export function txnResponseToWire(response: TxnResponse, header: WireHeader): WireTxnResponse {
-  const nested: WireHeader = { revision: header.revision ?? 0 };
-  return {
-    header,
-    succeeded: response.succeeded,
-    responses: response.responses.map((op) => responseOpToWire(op, nested)),
-  };
+  const revision = longToNumber(header.revision);
+  const state = { wrote: false, before: writes(response) ? revision - 1 : revision, after: revision };
+  return { header, succeeded: response.succeeded, responses: nestedResponsesToWire(response, state) };
 }
 
-function responseOpToWire(op: ResponseOp, header: WireHeader): WireResponseOp {
-  switch (op.type) {
-    case 'range':
-      return { responseRange: rangeResponseToWire(op.response, header) };
-    case 'put':
-      return { responsePut: putResponseToWire(op.response, header) };
-    case 'deleteRange':
-      return { responseDeleteRange: deleteResponseToWire(op.response, header) };
-    case 'txn':
-      return { responseTxn: txnResponseToWire(op.response, header) };
-  }
+interface TxnRevisions {
+  wrote: boolean;
+  readonly before: number;
+  readonly after: number;
+}
+
+function nestedResponsesToWire(response: TxnResponse, state: TxnRevisions): WireResponseOp[] {
+  return response.responses.map((op) => {
+    if (writes({ succeeded: true, responses: [op] })) state.wrote = true;
+    const header: WireHeader = { revision: state.wrote ? state.after : state.before };
+    switch (op.type) {
+      case 'range':
+        return { responseRange: rangeResponseToWire(op.response, header) };
+      case 'put':
+        return { responsePut: putResponseToWire(op.response, header) };
+      case 'deleteRange':
+        return { responseDeleteRange: deleteResponseToWire(op.response, header) };
+      case 'txn':
+        // etcd leaves a nested txn's own header empty.
+        return {
+          responseTxn: {
+            header: {},
+            succeeded: op.response.succeeded,
+            responses: nestedResponsesToWire(op.response, state),
+          },
+        };
+    }
+  });
+}
+
+/** Whether a txn changed the store: a put always writes; a delete when it deleted something. */
+function writes(response: TxnResponse): boolean {
+  return response.responses.some(
+    (op) =>
+      op.type === 'put' ||
+      (op.type === 'deleteRange' && op.response.deleted > 0) ||
+      (op.type === 'txn' && writes(op.response)),
+  );
 }
 
 export function txnResponseFromWire(wire: WireTxnResponse): TxnResponse {
