@@ -216,6 +216,38 @@ describe('etcd wire mapping', () => {
   });
 });
 
+describe('what goes on the wire', () => {
+  // Decoded without defaults: a field absent here was not sent at all.
+  const sparse = protoLoader.loadSync('rpc.proto', {
+    ...ETCD_PROTO_OPTIONS,
+    defaults: false,
+    includeDirs: [ETCD_PROTO_DIR],
+  });
+  const sent = (name: string, wire: object) => {
+    const m = (sparse['etcdserverpb.KV'] as unknown as Record<string, protoLoader.MethodDefinition<object, object>>)[
+      name
+    ]!;
+    return m.requestDeserialize(m.requestSerialize(wire)) as Record<string, unknown>;
+  };
+
+  it('an empty range_end is never sent: etcd would read it as "every key from here"', () => {
+    assert.equal('rangeEnd' in sent('Range', kvWire.rangeRequestToWire({ key: bytes('k') })), false);
+    assert.equal('rangeEnd' in sent('DeleteRange', kvWire.deleteRequestToWire({ key: bytes('k') })), false);
+    const compare = txnWire.compareToWire({ key: bytes('k'), result: 'equal', target: 'version', value: 0 });
+    const txn = sent('Txn', { compare: [compare] }) as { compare: Record<string, unknown>[] };
+    assert.equal('rangeEnd' in txn.compare[0]!, false);
+    assert.equal(
+      txn.compare[0]!['version'],
+      '0',
+      'a zero operand is still sent: it is the oneof member that says what to compare',
+    );
+    assert.deepEqual(
+      sent('Range', kvWire.rangeRequestToWire({ key: bytes('k'), rangeEnd: bytes('l') }))['rangeEnd'],
+      Buffer.from('l'),
+    );
+  });
+});
+
 describe('malformed wire messages', () => {
   const failsWith = (code: string, work: () => unknown, message?: RegExp) =>
     assert.throws(

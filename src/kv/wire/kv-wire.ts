@@ -19,7 +19,7 @@ import type {
   WireRangeRequest,
   WireRangeResponse,
 } from './messages.ts';
-import { bytesOf, longToNumber, WireEnumMap } from './wire-values.ts';
+import { bytesOf, longToNumber, rangeEndField, WireEnumMap } from './wire-values.ts';
 
 /**
  * KV messages between etcd's wire form and weft's data model
@@ -111,7 +111,7 @@ export function rangeRequestToWire(
 ): WireRangeRequest {
   return {
     key: request.key,
-    rangeEnd: bytesOf(request.rangeEnd),
+    ...rangeEndField(request.rangeEnd),
     limit: request.limit ?? 0,
     revision: request.revision ?? 0,
     sortOrder: sortOrders.toWire(request.sortOrder ?? 'none'),
@@ -175,7 +175,7 @@ export function deleteRequestFromWire(wire: WireDeleteRangeRequest): DeleteRange
 }
 
 export function deleteRequestToWire(request: DeleteRangeRequest): WireDeleteRangeRequest {
-  return { key: request.key, rangeEnd: bytesOf(request.rangeEnd), prevKv: request.prevKv ?? false };
+  return { key: request.key, ...rangeEndField(request.rangeEnd), prevKv: request.prevKv ?? false };
 }
 
 export function deleteResponseToWire(response: DeleteRangeResponse, header?: WireHeader): WireDeleteRangeResponse {

@@ -24,7 +24,7 @@ import type {
   WireTxnRequest,
   WireTxnResponse,
 } from './messages.ts';
-import { bytesOf, longToNumber, WireEnumMap } from './wire-values.ts';
+import { bytesOf, longToNumber, rangeEndField, WireEnumMap } from './wire-values.ts';
 
 /** Txn messages between etcd's wire form and weft's data model, both directions (see kv-wire.ts). */
 type CompareTarget = Compare['target'];
@@ -57,7 +57,7 @@ export function compareFromWire(wire: WireCompare): Compare {
 export function compareToWire(compare: Compare): WireCompare {
   const wire: WireCompare = {
     key: compare.key,
-    rangeEnd: bytesOf(compare.rangeEnd),
+    ...rangeEndField(compare.rangeEnd),
     result: compareResults.toWire(compare.result),
     target: compareTargets.toWire(compare.target),
   };

@@ -24,6 +24,15 @@ export function bytesOf(value: Uint8Array | undefined): Uint8Array {
   return value ?? new Uint8Array(0);
 }
 
+/**
+ * A range_end to send: left off when empty. proto3 senders leave empty
+ * fields off the wire, and etcd relies on it: it reads an absent range_end
+ * as "this key alone" but a present, empty one as "every key from this one".
+ */
+export function rangeEndField(rangeEnd: Uint8Array | undefined): { rangeEnd?: Uint8Array } {
+  return rangeEnd !== undefined && rangeEnd.length > 0 ? { rangeEnd } : {};
+}
+
 /** Maps one protobuf enum (whose numbers are 0..n-1 in declaration order) to weft's string union. */
 export class WireEnumMap<T extends string> {
   constructor(
