@@ -27,6 +27,8 @@ Flags:
   --keys <K>                   keys chosen from uniformly, written once before measuring (default 1000)
   --consistency l|s            linearizable (default) or serializable reads
   --seed <n>                   seed of the key and operation choices (default 1)
+  --workers <W>                threads generating load, sharing the clients (default 1); a gRPC request costs the
+                               client about what it costs the server, so one client core can be what limits the rate
 
 Prints a table, then one line: ops_per_s=… write_ops_per_s=… write_p50_ms=… write_p99_ms=… read_ops_per_s=… read_p99_ms=…`;
 
@@ -41,6 +43,7 @@ const options = {
   keys: { type: 'string' },
   consistency: { type: 'string' },
   seed: { type: 'string' },
+  workers: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -92,6 +95,7 @@ async function benchOptions(values: Values, env: Record<string, string>): Promis
     keys: integer(1, MAX_BENCH_KEYS)(values.keys ?? '1000', 'keys'),
     consistency: level.startsWith('s') ? 'serializable' : 'linearizable',
     seed: integer(0, 2 ** 31)(values.seed ?? '1', 'seed'),
+    workers: integer(1, Math.min(64, clients))(values.workers ?? '1', 'workers'),
   };
 }
 
@@ -118,7 +122,8 @@ function parseRatio(text: string): number {
 
 function describe(config: KvBenchOptions): string {
   return (
-    `weft bench kv: ${config.clients} clients on ${config.connections} connections to ${config.endpoints.join(',')} ` +
+    `weft bench kv: ${config.clients} clients on ${config.connections} connections (${config.workers ?? 1} threads) ` +
+    `to ${config.endpoints.join(',')} ` +
     `for ${(config.durationMs / 1000).toFixed(1)} s; ${config.valueSizeBytes}-byte values, ${config.keys} keys, ` +
     `read ratio ${config.readRatio}, ${config.consistency} reads`
   );

@@ -9,6 +9,7 @@ import { startEtcdTestServer, type EtcdTestServer } from '../api/testing/etcd-te
 import { ConfigError } from '../core/errors.ts';
 import { parseDurationMs, runBench } from './bench-command.ts';
 import { writeClusterFile } from './cluster-file.ts';
+import { splitShares } from './bench/kv-workload.ts';
 import { runKv, type Output } from './kv-command.ts';
 
 function capture(): Output & { text: () => string } {
@@ -112,7 +113,10 @@ describe('weft bench kv', () => {
     const argv = ['kv', '--endpoints', server.endpoint, '--clients', '4', '--duration', '300ms', '--keys', '20'];
     assert.equal(await runBench([...argv, '--value-size', '64', '--read-ratio', '0.5'], {}, out), 0);
     const lines = out.text().trimEnd().split('\n');
-    assert.match(lines[0]!, /^weft bench kv: 4 clients on 1 connections .* 64-byte values, 20 keys, read ratio 0.5/);
+    assert.match(
+      lines[0]!,
+      /^weft bench kv: 4 clients on 1 connections \(1 threads\) .* 64-byte values, 20 keys, read ratio 0.5/,
+    );
     const last = lines.at(-1)!;
     assert.match(
       last,
@@ -122,6 +126,39 @@ describe('weft bench kv', () => {
     assert.ok(Number(fields['ops_per_s']) > 0, last);
     const written = server.kv.store.range({ key: Buffer.from('k0000000') }).kvs[0];
     assert.equal(written?.value.length, 64, 'the preload wrote every key with the value size');
+  });
+
+  it('--workers splits the clients over threads and merges what they measured', async () => {
+    const out = capture();
+    const argv = ['kv', '--endpoints', server.endpoint, '--clients', '3', '--workers', '2', '--duration', '300ms'];
+    const before = server.kv.store.revision;
+    assert.equal(await runBench([...argv, '--keys', '5', '--read-ratio', '0'], {}, out), 0);
+    const last = out.text().trimEnd().split('\n').at(-1)!;
+    const writes = Number(/write_ops_per_s=([\d.]+)/.exec(last)?.[1]);
+    assert.ok(writes > 0, last);
+    assert.ok(server.kv.store.revision - before > 5, 'the threads wrote after the preload');
+    const shares = splitShares(
+      {
+        endpoints: ['a:1'],
+        clients: 5,
+        connections: 3,
+        workers: 2,
+        durationMs: 1,
+        valueSizeBytes: 1,
+        readRatio: 0,
+        keys: 1,
+        consistency: 'linearizable',
+        seed: 7,
+      },
+      1000,
+    );
+    assert.deepEqual(
+      shares.map((share) => [share.clients, share.connections, share.seed]),
+      [
+        [3, 2, 7],
+        [2, 1, 8],
+      ],
+    );
   });
 
   it('durations and bad flags', async () => {

@@ -58,6 +58,26 @@ export class LatencyHistogram {
   maxMs(): number {
     return this.maxMicros / 1000;
   }
+
+  /** Plain data, to send to another thread (structured clone keeps the typed array). */
+  snapshot(): HistogramSnapshot {
+    return { limitMicros: this.limitMicros, counts: this.counts, total: this.total, maxMicros: this.maxMicros };
+  }
+
+  static fromSnapshot(snapshot: HistogramSnapshot): LatencyHistogram {
+    const histogram = new LatencyHistogram(snapshot.limitMicros);
+    histogram.counts.set(snapshot.counts);
+    histogram.total = snapshot.total;
+    histogram.maxMicros = snapshot.maxMicros;
+    return histogram;
+  }
+}
+
+export interface HistogramSnapshot {
+  readonly limitMicros: number;
+  readonly counts: Float64Array;
+  readonly total: number;
+  readonly maxMicros: number;
 }
 
 /** Bucket of a value (below 2^32 µs, so clz32 gives its power of two). */
