@@ -246,6 +246,15 @@ describe('what goes on the wire', () => {
       Buffer.from('l'),
     );
   });
+
+  it('a received range_end that is present but empty means every key from the key on, as etcd reads it', () => {
+    const explicit = viaRequestBytes('KV', 'Range', { key: bytes('k'), rangeEnd: new Uint8Array(0) });
+    assert.deepEqual([...kvWire.rangeRequestFromWire(explicit).request.rangeEnd!], [0]);
+    const absent = viaRequestBytes('KV', 'Range', { key: bytes('k') });
+    assert.deepEqual([...kvWire.rangeRequestFromWire(absent).request.rangeEnd!], []);
+    const deleted = viaRequestBytes('KV', 'DeleteRange', { key: bytes('k'), rangeEnd: new Uint8Array(0) });
+    assert.deepEqual([...kvWire.deleteRequestFromWire(deleted).rangeEnd!], [0]);
+  });
 });
 
 describe('malformed wire messages', () => {

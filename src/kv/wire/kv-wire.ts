@@ -19,7 +19,7 @@ import type {
   WireRangeRequest,
   WireRangeResponse,
 } from './messages.ts';
-import { bytesOf, longToNumber, rangeEndField, WireEnumMap } from './wire-values.ts';
+import { bytesOf, longToNumber, rangeEndField, rangeEndFromWire, WireEnumMap } from './wire-values.ts';
 
 /**
  * KV messages between etcd's wire form and weft's data model
@@ -86,7 +86,7 @@ export function rangeRequestFromWire(wire: WireRangeRequest): RangeCall {
   return {
     request: {
       key: bytesOf(wire.key),
-      rangeEnd: bytesOf(wire.rangeEnd),
+      rangeEnd: rangeEndFromWire(wire.rangeEnd),
       limit: Math.max(0, longToNumber(wire.limit)),
       revision: Math.max(0, longToNumber(wire.revision)),
       sortOrder: sortOrders.fromWire(wire.sortOrder),
@@ -171,7 +171,7 @@ export function putResponseFromWire(wire: WirePutResponse): PutResponse {
 }
 
 export function deleteRequestFromWire(wire: WireDeleteRangeRequest): DeleteRangeRequest {
-  return { key: bytesOf(wire.key), rangeEnd: bytesOf(wire.rangeEnd), prevKv: wire.prevKv ?? false };
+  return { key: bytesOf(wire.key), rangeEnd: rangeEndFromWire(wire.rangeEnd), prevKv: wire.prevKv ?? false };
 }
 
 export function deleteRequestToWire(request: DeleteRangeRequest): WireDeleteRangeRequest {

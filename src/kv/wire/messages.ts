@@ -3,8 +3,10 @@
  * way @grpc/proto-loader hands them over with the options of
  * `ETCD_PROTO_OPTIONS`: camelCase field names, 64-bit integers as decimal
  * strings, enums by name (a number when the name is unknown), oneofs named
- * by a virtual field, bytes as Uint8Array. Every field is optional because
- * an encoder may leave out defaults; a decoder fills them in.
+ * by a virtual field, bytes as Uint8Array. Fields left off the wire stay
+ * absent (no defaults filled in): etcd gives an absent range_end and an
+ * empty one different meanings, so the decoder must see the difference.
+ * The `fromWire` mappings read an absent field as its proto3 default.
  *
  * The server (src/api/etcd) and the client (src/client) share these shapes
  * and the pure mappings beside them (kv-wire.ts, txn-wire.ts, cluster-wire.ts).
@@ -13,7 +15,7 @@ export const ETCD_PROTO_OPTIONS = {
   keepCase: false,
   longs: String,
   enums: String,
-  defaults: true,
+  defaults: false,
   oneofs: true,
 } as const;
 

@@ -24,7 +24,7 @@ import type {
   WireTxnRequest,
   WireTxnResponse,
 } from './messages.ts';
-import { bytesOf, longToNumber, rangeEndField, WireEnumMap } from './wire-values.ts';
+import { bytesOf, longToNumber, rangeEndField, rangeEndFromWire, WireEnumMap } from './wire-values.ts';
 
 /** Txn messages between etcd's wire form and weft's data model, both directions (see kv-wire.ts). */
 type CompareTarget = Compare['target'];
@@ -46,7 +46,7 @@ const operandField = { version: 'version', create: 'createRevision', mod: 'modRe
 export function compareFromWire(wire: WireCompare): Compare {
   const common = {
     key: bytesOf(wire.key),
-    rangeEnd: bytesOf(wire.rangeEnd),
+    rangeEnd: rangeEndFromWire(wire.rangeEnd),
     result: compareResults.fromWire(wire.result),
   };
   const target = compareTargets.fromWire(wire.target);

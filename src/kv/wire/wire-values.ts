@@ -24,6 +24,12 @@ export function bytesOf(value: Uint8Array | undefined): Uint8Array {
   return value ?? new Uint8Array(0);
 }
 
+/** A received range_end: absent is the key alone (empty); present but empty is every key from it ([0]), as etcd reads it. */
+export function rangeEndFromWire(rangeEnd: Uint8Array | undefined): Uint8Array {
+  if (rangeEnd === undefined) return new Uint8Array(0);
+  return rangeEnd.length === 0 ? new Uint8Array([0]) : rangeEnd;
+}
+
 /**
  * A range_end to send: left off when empty. proto3 senders leave empty
  * fields off the wire, and etcd relies on it: it reads an absent range_end
