@@ -19,7 +19,7 @@ interface SeedReport {
   options: SimOptions;
 }
 
-const usage = `usage: npm run sim -- [--seeds N] [--seed S] [--nodes 3|5] [--ticks T] [--trace] [--mutation ${mutationNames.join('|')}] [--jobs J]`;
+const usage = `usage: npm run sim -- [--seeds N] [--seed S] [--nodes 3|5] [--ticks T] [--workload raft|kv] [--consensus raft|s-raft] [--trace] [--mutation ${mutationNames.join('|')}] [--jobs J]`;
 
 function parse(): {
   seeds: number[];
@@ -36,6 +36,8 @@ function parse(): {
       ticks: { type: 'string' },
       trace: { type: 'boolean' },
       mutation: { type: 'string' },
+      workload: { type: 'string' },
+      consensus: { type: 'string' },
       jobs: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -62,6 +64,14 @@ function parse(): {
     overrides = { ...overrides, nodes };
   }
   if (values.ticks !== undefined) overrides = { ...overrides, safetyMs: positive(values.ticks, 'ticks') * 10 };
+  if (values.workload !== undefined) {
+    if (values.workload !== 'raft' && values.workload !== 'kv') fail('--workload must be raft or kv');
+    overrides = { ...overrides, workload: values.workload };
+  }
+  if (values.consensus !== undefined) {
+    if (values.consensus !== 'raft' && values.consensus !== 's-raft') fail('--consensus must be raft or s-raft');
+    overrides = { ...overrides, consensus: values.consensus };
+  }
   const jobs = values.jobs === undefined ? availableParallelism() : positive(values.jobs, 'jobs');
   return { seeds, overrides, trace: values.trace === true, ...(mutation !== undefined ? { mutation } : {}), jobs };
 }
@@ -118,7 +128,19 @@ function printViolation(report: SeedReport): void {
 async function main(): Promise<void> {
   const { seeds, overrides, trace, mutation, jobs } = parse();
   const started = performance.now();
-  const totals = { elections: 0, commits: 0, acked: 0, crashes: 0, partitions: 0, clogs: 0, confChanges: 0, events: 0 };
+  const totals = {
+    elections: 0,
+    commits: 0,
+    acked: 0,
+    crashes: 0,
+    partitions: 0,
+    clogs: 0,
+    confChanges: 0,
+    events: 0,
+    kvOperations: 0,
+    kvUnknown: 0,
+    linUndecided: 0,
+  };
   let violations = 0;
   let failedSeeds = 0;
   const onReport = (report: SeedReport): void => {
@@ -140,7 +162,7 @@ async function main(): Promise<void> {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const t = totals;
   console.log(
-    `\nseeds=${seeds.length} violations=${violations} failed_seeds=${failedSeeds} elections=${t.elections} commits=${t.commits} acked=${t.acked} crashes=${t.crashes} partitions=${t.partitions} clogs=${t.clogs} conf_changes=${t.confChanges} events=${t.events} mutation=${mutation ?? 'none'} seconds=${seconds}`,
+    `\nseeds=${seeds.length} violations=${violations} failed_seeds=${failedSeeds} elections=${t.elections} commits=${t.commits} acked=${t.acked} crashes=${t.crashes} partitions=${t.partitions} clogs=${t.clogs} conf_changes=${t.confChanges} kv_ops=${t.kvOperations} kv_unknown=${t.kvUnknown} lin_undecided=${t.linUndecided} events=${t.events} mutation=${mutation ?? 'none'} seconds=${seconds}`,
   );
   // With a planted bug, finding it is success; without, any violation is failure.
   process.exitCode = mutation === undefined ? (violations > 0 ? 1 : 0) : violations > 0 ? 0 : 1;

@@ -2,6 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../node/logger.ts';
 import type { NodeMetrics } from '../node/metrics.ts';
 import type { HealthReport } from '../node/node.ts';
+import type { DhtClient } from './dht-client-api.ts';
+import { registerDhtRoutes } from './dht-routes.ts';
 import { frameworkErrors } from './kv-http-errors.ts';
 import { registerKvRoutes, type KvRoutesDeps } from './kv-routes.ts';
 
@@ -12,6 +14,8 @@ export interface HttpDeps {
   notReadyReason(): string | undefined;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  /** The DHT client API; its routes are served when given. */
+  readonly dht?: DhtClient;
   /** The replicated KV store; its JSON routes (/v1/kv, /v1/cluster, /write, /read) are served when given. */
   readonly kv?: KvRoutesDeps;
 }
@@ -59,6 +63,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     return reply.type(deps.metrics.registry.contentType).send(body);
   });
 
+  if (deps.dht !== undefined) registerDhtRoutes(app, deps.dht);
   if (deps.kv !== undefined) registerKvRoutes(app, deps.kv);
 
   return app;

@@ -3,6 +3,8 @@ import { ConfigError } from '../core/errors.ts';
 import type { NodeConfig } from '../node/config.ts';
 import type { Logger } from '../node/logger.ts';
 import { WeftNode } from '../node/node.ts';
+import { dhtClient } from './dht-client-api.ts';
+import { registerDhtClientService } from './dht-client-service.ts';
 import { buildHttpApp } from './http-app.ts';
 
 /**
@@ -18,11 +20,14 @@ export class NodeServer {
 
   static async start(config: NodeConfig, log: Logger): Promise<NodeServer> {
     const node = await WeftNode.start(config, log);
+    const dht = dhtClient(node.dht);
+    registerDhtClientService(node.transport, dht);
     const http = buildHttpApp({
       health: () => node.health(),
       notReadyReason: () => node.notReadyReason(),
       metrics: node.metrics,
       log,
+      dht,
     });
     try {
       await listenHttp(http, config);

@@ -2,6 +2,7 @@ import { ConfigError, describeError } from '../core/errors.ts';
 import { weftVersion } from '../node/version.ts';
 import { environment } from './args.ts';
 import { benchHelp, runBench } from './bench-command.ts';
+import { clientHelpText, runClient } from './client-command.ts';
 import { kvHelp, runKv } from './kv-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { repairHelp, runRepair } from './repair-command.ts';
@@ -17,6 +18,7 @@ Commands:
   node      run one node
   status    show the health of the nodes of a cluster
   repair    truncate a damaged WAL after its last good record (never automatic)
+  client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
   kv        put, get and del keys of the replicated KV store (its etcd v3 API)
   bench     bench kv: throughput and latency of the KV store (or of an etcd)
   version   print the version
@@ -40,6 +42,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   up: { help: upHelp, run: runUp },
   status: { help: statusHelp, run: runStatus },
   repair: { help: repairHelp, run: runRepair },
+  client: { help: clientHelpText, run: runClient },
   kv: { help: kvHelp, run: runKv },
   bench: { help: benchHelp, run: runBench },
 };

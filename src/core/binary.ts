@@ -128,6 +128,11 @@ export class BinaryReader {
   }
 
   /** Everything not yet read. */
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.buffer.length - this.offset;
+  }
+
   rest(): Uint8Array {
     return this.raw(this.buffer.length - this.offset);
   }

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'MEMBER_EXISTS'
   | 'LEARNER_NOT_READY'
   | 'NODE_REMOVED'
+  | 'ALREADY_APPLIED'
   // Decoding stored or received bytes (src/core/binary.ts).
   | 'DECODE_FAILED'
   // Durable storage (src/storage): the WAL, snapshots and the KV backend.
@@ -47,6 +48,14 @@ export type ErrorCode =
   | 'LEASE_PROVIDED'
   | 'DUPLICATE_KEY'
   | 'INVALID_REQUEST'
+  // The DHT (src/koorde, src/node/dht).
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'NO_ROUTE'
+  | 'NOT_OWNER'
+  | 'NOT_IN_RING'
+  | 'TOO_LARGE'
+  | 'STORE_FULL'
   // The etcd-compatible API (src/api/etcd): no lease of that id exists.
   | 'LEASE_NOT_FOUND';
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { integer, oneOf, port, text, type Resolved, type Schema } from '../core/config-schema.ts';
+import { checkDhtConfig, dhtConfigSchema, type DhtConfig } from './dht/dht-config.ts';
 
 /** A member of the cluster as given by --peers: "id=host:port". */
 export interface PeerSpec {
@@ -12,7 +13,7 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as
 export type LogLevel = (typeof logLevels)[number];
 
 /** Everything `weft node` needs to start; docs/config.md lists it. */
-export interface NodeConfig {
+export interface NodeConfig extends DhtConfig {
   readonly id: string;
   readonly host: string;
   readonly peerPort: number;
@@ -85,6 +86,7 @@ export const nodeConfigSchema: Schema<NodeConfig> = {
     parse: integer(50, 600_000, ' ms'),
     default: 1_000,
   },
+  ...dhtConfigSchema,
 };
 
 export function parsePeers(raw: unknown, field: string): PeerSpec[] {
@@ -131,6 +133,7 @@ export function finalizeNodeConfig(resolved: Resolved<NodeConfig>): NodeConfig {
       );
     }
   }
+  checkDhtConfig(config);
   if (config.httpPort === config.peerPort) {
     throw new ConfigError('http-port', `${config.httpPort} is also the peer port; give the HTTP server its own port`);
   }

@@ -2,6 +2,7 @@ import { ConfigError, isWeftError } from '../core/errors.ts';
 import { GrpcTransport } from '../transport/grpc-transport.ts';
 import { otherPeers, type NodeConfig } from './config.ts';
 import { openDataDir, type DataDirLock } from './data-dir.ts';
+import { Dht } from './dht/dht.ts';
 import type { Logger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
 import { PeerHealthMonitor, type PeerStatus } from './peer-health.ts';
@@ -19,8 +20,8 @@ export interface HealthReport {
 
 /**
  * One weft node below the API: its data directory, the gRPC peer transport,
- * peer health, metrics, and the roles that later issues add (Raft member,
- * DHT member). `start` either brings everything up or undoes what it did and
+ * peer health, metrics, and its roles: the Koorde DHT member (and, later,
+ * the Raft member). `start` either brings everything up or undoes what it did and
  * throws; `stop` is graceful; the caller bounds how long it may take.
  */
 export class WeftNode {
@@ -34,6 +35,7 @@ export class WeftNode {
     private readonly dataDir: DataDirLock,
     readonly transport: GrpcTransport,
     private readonly peerHealth: PeerHealthMonitor,
+    readonly dht: Dht,
   ) {}
 
   /** Start the node. Throws ConfigError for a port in use or an unusable data dir. */
@@ -44,7 +46,9 @@ export class WeftNode {
       const transport = await listenPeer(config);
       const peerHealth = new PeerHealthMonitor(transport, otherPeers(config), config.pingIntervalMs, metrics, log);
       peerHealth.start();
-      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth);
+      const dht = new Dht(transport, config, log, metrics.registry);
+      dht.start();
+      return new WeftNode(config, log, metrics, dataDir, transport, peerHealth, dht);
     } catch (error) {
       await dataDir.release();
       throw error;
@@ -68,7 +72,8 @@ export class WeftNode {
 
   /** Why the node cannot take work, or undefined when it can. */
   notReadyReason(): string | undefined {
-    return this.stopping ? 'stopping' : undefined;
+    if (this.stopping) return 'stopping';
+    return this.dht.joined ? undefined : 'joining the DHT ring';
   }
 
   /** Mark the node as stopping, so /ready turns 503 before servers close. */
@@ -79,6 +84,7 @@ export class WeftNode {
   /** Close peers, then the stores. The HTTP server is closed before this. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.dht.stop();
     await this.peerHealth.stop();
     await this.transport.close();
     await this.dataDir.release();

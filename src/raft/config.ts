@@ -29,6 +29,10 @@ export interface RaftConfig {
   readonly maxUncommittedBytes: number;
   /** ReadIndex requests waiting for a quorum or for the leader's first commit. @default 4096 */
   readonly maxPendingReads: number;
+  /** 'raft', or 's-raft': the leader names ranked successors that take over fast (docs/s-raft.md). @default 'raft' */
+  readonly consensus: 'raft' | 's-raft';
+  /** S-Raft: ticks without the leader after which the rank-0 successor campaigns. @default 3 */
+  readonly promotionTicks: number;
 }
 
 export const defaultRaftConfig: Omit<RaftConfig, 'id'> = {
@@ -42,6 +46,8 @@ export const defaultRaftConfig: Omit<RaftConfig, 'id'> = {
   maxInflightBytes: 32 * 1024 * 1024,
   maxUncommittedBytes: 64 * 1024 * 1024,
   maxPendingReads: 4096,
+  consensus: 'raft',
+  promotionTicks: 3,
 };
 
 /** Fill defaults and check relations between fields; throws ConfigError naming the field. */
@@ -60,7 +66,32 @@ export function raftConfig(partial: Partial<RaftConfig> & { id: NodeId }): RaftC
   if (config.readOnly === 'lease' && !config.checkQuorum) {
     throw new ConfigError('read-only', 'lease reads are only safe with check-quorum on; use "safe" or enable it');
   }
+  positive(config.promotionTicks, 'promotion-ticks');
+  if (config.consensus === 's-raft') checkSRaft(config);
   return config;
+}
+
+/**
+ * S-Raft's timeouts must sit between the heartbeat and the election timeout:
+ * the rank-0 successor waits for more than one heartbeat interval, and rank
+ * 1 (at 2 x promotion + 1 ticks) still comes before everyone else.
+ */
+function checkSRaft(config: RaftConfig): void {
+  if (config.promotionTicks <= config.heartbeatTicks) {
+    throw new ConfigError(
+      'promotion-ticks',
+      'must be greater than heartbeat-ticks, or every slow heartbeat starts an election',
+    );
+  }
+  if (2 * config.promotionTicks + 1 >= config.electionTicks) {
+    throw new ConfigError('promotion-ticks', 'with s-raft, 2 x promotion-ticks + 1 must be less than election-ticks');
+  }
+  if (config.readOnly === 'lease') {
+    // A lease is only safe while no other leader can be elected, and a
+    // successor is elected after promotionTicks, sooner than check-quorum's
+    // election timeout: use ReadIndex reads with s-raft (docs/s-raft.md).
+    throw new ConfigError('read-only', 'lease reads are not offered with s-raft; use "safe" (ReadIndex)');
+  }
 }
 
 function positive(value: number, field: string): void {

@@ -106,6 +106,16 @@ export class RaftNode {
     this.raft.reportUnreachable(id);
   }
 
+  /** S-Raft: a measured round trip to a follower, for ranking successors. */
+  reportRtt(id: NodeId, rttMs: number): void {
+    this.raft.reportRtt(id, rttMs);
+  }
+
+  /** S-Raft: the successor ranking as this member knows it, best first. */
+  successors(): readonly NodeId[] {
+    return this.raft.successorRanking();
+  }
+
   reportSnapshot(id: NodeId, delivered: boolean): void {
     this.raft.reportSnapshot(id, delivered);
   }

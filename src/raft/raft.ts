@@ -9,6 +9,7 @@ import { noMutations, type Mutations } from './mutations.ts';
 import { Progress } from './progress.ts';
 import { hasQuorum, majorityCommitted, voteResult } from './quorum.ts';
 import { ReadIndexQueue, type ReadState } from './read-only.ts';
+import { rankSuccessors, RttEstimator, successorTimeoutTicks } from './successors.ts';
 import type { ConfState, Entry, EntryKind, HardState, NodeId, SnapshotMeta } from './types.ts';
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -73,6 +74,18 @@ export class Raft {
   private readonly reads: ReadIndexQueue;
   /** Reads that arrived before this leader committed an entry of its term (thesis §6.4 step 1). */
   private readsBeforeCommit: { context: string; requester: NodeId }[] = [];
+  /** S-Raft: the successor ranking, best first; the leader's own, or the last one heard from it. */
+  private successors: readonly NodeId[] = [];
+  /** The term in which `successors` was announced; a ranking from another term means nothing. */
+  private successorsTerm = 0;
+  /** The rank-0 successor last heard of, in any term: only the planted S-Raft bugs look at it. */
+  private lastRankZero: NodeId = '';
+  /** The rank the current election timeout was drawn for (-1: a normal, unranked timeout). */
+  private timeoutRank = -1;
+  /** S-Raft: the leader whose connection the transport reported lost in this term; its messages are dropped. */
+  private lostLeader: NodeId = '';
+  /** S-Raft: round-trip times to each follower, reported by the driver. */
+  private readonly rtt = new RttEstimator();
 
   constructor(init: RaftInit) {
     this.config = init.config;
@@ -203,6 +216,7 @@ export class Raft {
     if (term !== this.term) {
       this.term = term;
       this.vote = '';
+      this.lostLeader = '';
     }
     this.leader = '';
     this.electionElapsed = 0;
@@ -215,6 +229,14 @@ export class Raft {
   }
 
   private resetElectionTimer(): void {
+    // S-Raft: while this term's ranking stands, every wait is drawn by rank.
+    const rank = this.config.consensus === 's-raft' ? this.successorRank() : -1;
+    if (rank >= 0) {
+      this.timeoutRank = rank;
+      this.randomizedElectionTimeout = successorTimeoutTicks(rank, this.config, this.prng);
+      return;
+    }
+    this.timeoutRank = -1;
     const ticks = this.config.electionTicks;
     this.randomizedElectionTimeout = ticks + this.prng.int(0, ticks - 1);
   }
@@ -279,9 +301,16 @@ export class Raft {
     // We may vote for m.from if we already did in this term, or have neither
     // voted nor seen a leader in it; a pre-vote for a later term is always
     // open (it binds us to nothing).
+    const plantedRankZero = m.from === this.lastRankZero;
     const canVote =
-      this.vote === m.from || (this.vote === '' && this.leader === '') || (m.type === 'preVote' && m.term > this.term);
-    const upToDate = this.mutations.voteIgnoresLog === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
+      this.vote === m.from ||
+      (this.vote === '' && this.leader === '') ||
+      (m.type === 'preVote' && m.term > this.term) ||
+      (this.mutations.sraftDoubleVote === true && plantedRankZero);
+    const upToDate =
+      this.mutations.voteIgnoresLog === true ||
+      (this.mutations.sraftSkipLogCheck === true && plantedRankZero) ||
+      this.log.isUpToDate(m.lastIndex, m.lastTerm);
     if (canVote && upToDate) {
       // A granted pre-vote answers in the candidate's future term so it counts there.
       this.send({ type: responseType, from: this.id, to: m.from, term: m.term, reject: false });
@@ -292,6 +321,24 @@ export class Raft {
       return;
     }
     this.send({ type: responseType, from: this.id, to: m.from, term: this.term, reject: true });
+    if (canVote && !upToDate) this.maybeOutrunSuccessor(m);
+  }
+
+  /**
+   * S-Raft: we refused the rank-0 successor's pre-vote because our log is
+   * newer (the ranking is a heartbeat old). If we have lost the leader too,
+   * we are the better candidate: campaign now rather than after our rank's
+   * timeout. This only starts an election; the votes still decide.
+   */
+  private maybeOutrunSuccessor(m: VoteMessage): void {
+    // Evidence that the leader is gone: the transport said so, or we have
+    // missed as many heartbeats as the successor that is campaigning.
+    const leaderGone =
+      (this.leader === '' && this.lostLeader !== '') || this.electionElapsed >= this.config.promotionTicks;
+    if (this.config.consensus !== 's-raft' || m.type !== 'preVote' || m.from !== this.lastRankZero) return;
+    if (this.role !== 'follower' || !leaderGone || !this.promotable()) return;
+    this.electionElapsed = 0;
+    this.startElection();
   }
 
   // ---- the entry point ----------------------------------------------------
@@ -307,6 +354,10 @@ export class Raft {
       this.handleVoteRequest(m);
       return;
     }
+    // Late messages from a leader whose connection was reported lost are
+    // dropped (always safe: the network may lose them too); otherwise they
+    // would make its successors follow a dead leader again.
+    if (m.from === this.lostLeader && isFromLeader(m)) return;
     switch (this.role) {
       case 'follower':
         this.stepFollower(m);
@@ -329,7 +380,9 @@ export class Raft {
       // Leader stickiness: while we hear from a leader, a disruptive
       // candidate (e.g. one rejoining after a partition) gets no vote.
       const inLease = this.config.checkQuorum && this.leader !== '' && this.electionElapsed < this.config.electionTicks;
-      if (inLease && !m.transfer) return false;
+      // S-Raft: the leader's rank-0 successor may be heard before the lease
+      // ends (only it: that is what makes its takeover fast).
+      if (inLease && !m.transfer && m.from !== this.rankZero()) return false;
     }
     if (m.type === 'preVote') return true;
     // A granted pre-vote comes back in our future term; it does not move us there.
@@ -403,7 +456,7 @@ export class Raft {
 
   private handleFromLeader(m: Message): void {
     if (m.type === 'app') this.handleAppend(m.index, m.logTerm, m.entries, m.commit, m.from);
-    else if (m.type === 'heartbeat') this.handleHeartbeat(m.commit, m.context, m.from);
+    else if (m.type === 'heartbeat') this.handleHeartbeat(m.commit, m.context, m.successors, m.from);
     else if (m.type === 'snap') this.handleSnapshot(m.snapshot, m.from);
   }
 
@@ -429,9 +482,10 @@ export class Raft {
     this.send({ ...reply, index: prevIndex, reject: true, hintIndex: hint.index, hintTerm: hint.term });
   }
 
-  private handleHeartbeat(commit: number, context: string, from: NodeId): void {
+  private handleHeartbeat(commit: number, context: string, successors: readonly NodeId[], from: NodeId): void {
     // The leader sends min(our match, its commit), so this never passes our log's end.
     this.log.commitTo(Math.min(commit, this.log.lastIndex()));
+    if (this.config.consensus === 's-raft') this.learnSuccessors(successors);
     this.send({ type: 'heartbeatResp', from: this.id, to: from, term: this.term, context });
   }
 
@@ -584,11 +638,49 @@ export class Raft {
   }
 
   private broadcastHeartbeat(context: string): void {
+    const successors = this.config.consensus === 's-raft' ? this.rankSuccessors() : [];
     for (const [to, pr] of this.progress) {
       if (to === this.id) continue;
       const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: 'heartbeat', from: this.id, to, term: this.term, commit, context, successors: [] });
+      this.send({ type: 'heartbeat', from: this.id, to, term: this.term, commit, context, successors });
     }
+  }
+
+  /** S-Raft: rank the other voters, refreshed every heartbeat round. */
+  private rankSuccessors(): readonly NodeId[] {
+    const candidates = this.conf.voters
+      .filter((id) => id !== this.id)
+      .map((id) => ({
+        id,
+        // The planted bug ranks by RTT alone, as the seed project did.
+        match: this.mutations.sraftSkipLogCheck === true ? 0 : (this.progress.get(id)?.match ?? 0),
+        rttMs: this.rtt.get(id),
+      }));
+    this.successors = rankSuccessors(candidates);
+    this.successorsTerm = this.term;
+    return this.successors;
+  }
+
+  /** A follower learns the ranking from its leader's heartbeat and sets its patience by its rank. */
+  private learnSuccessors(successors: readonly NodeId[]): void {
+    this.successors = successors;
+    this.successorsTerm = this.term;
+    this.lastRankZero = successors[0] ?? '';
+    const rank = this.successorRank();
+    if (rank !== this.timeoutRank) {
+      this.timeoutRank = rank;
+      this.randomizedElectionTimeout = successorTimeoutTicks(rank < 0 ? Infinity : rank, this.config, this.prng);
+    }
+  }
+
+  /** This member's rank in the current term's ranking, or -1. */
+  private successorRank(): number {
+    return this.successorsTerm === this.term ? this.successors.indexOf(this.id) : -1;
+  }
+
+  /** The current term's rank-0 successor, or ''. */
+  private rankZero(): NodeId {
+    return this.successorsTerm === this.term ? (this.successors[0] ?? '') : '';
   }
 
   private sendTimeoutNow(to: NodeId): void {
@@ -716,10 +808,39 @@ export class Raft {
 
   // ---- reports from the driver ---------------------------------------------
 
-  /** The transport lost `id`: stop streaming optimistically and probe again. */
+  /**
+   * The transport lost its connection to `id`. A leader stops streaming to
+   * it optimistically and probes again. With S-Raft, a follower that loses
+   * its leader acts on its rank at once: rank 0 campaigns now, rank 1
+   * shortens its wait; plain Raft waits for its election timeout.
+   */
   reportUnreachable(id: NodeId): void {
     const pr = this.progress.get(id);
     if (this.role === 'leader' && pr?.state === 'replicate') pr.becomeProbe();
+    if (this.role !== 'follower' || id !== this.leader || this.config.consensus !== 's-raft') return;
+    // The leader is gone: stop defending its lease and stop listening to it.
+    this.lostLeader = id;
+    this.leader = '';
+    const rank = this.successorRank();
+    if (rank === 0) {
+      this.electionElapsed = 0;
+      this.startElection();
+    } else if (rank === 1) {
+      this.randomizedElectionTimeout = Math.min(
+        this.randomizedElectionTimeout,
+        this.electionElapsed + this.config.promotionTicks,
+      );
+    }
+  }
+
+  /** S-Raft: a round trip to `id` measured by the driver, for ranking successors. */
+  reportRtt(id: NodeId, rttMs: number): void {
+    this.rtt.report(id, rttMs);
+  }
+
+  /** S-Raft: the current ranking, best first (empty in plain Raft or without a leader). */
+  successorRanking(): readonly NodeId[] {
+    return this.successorsTerm === this.term ? this.successors : [];
   }
 
   /** The snapshot to `id` was delivered (or failed); probe from it after the next heartbeat reply. */

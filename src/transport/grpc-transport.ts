@@ -27,7 +27,7 @@ const packageDefinition = protoLoader.loadSync(protoPath, {
   longs: Number,
   defaults: true,
 });
-const peerService = (grpc.loadPackageDefinition(packageDefinition) as unknown as PeerPackage).weft.peer.v1.Peer;
+export const peerService = (grpc.loadPackageDefinition(packageDefinition) as unknown as PeerPackage).weft.peer.v1.Peer;
 
 interface PeerPackage {
   weft: { peer: { v1: { Peer: grpc.ServiceClientConstructor } } };
@@ -55,6 +55,8 @@ export interface GrpcTransportOptions {
   readonly advertiseAddress?: PeerAddress;
   readonly identity: LocalIdentity;
   readonly limits?: TransportLimits;
+  /** Adds other services to the same gRPC server before it binds (the etcd-compatible API on the peer port). */
+  readonly register?: (server: grpc.Server) => void;
 }
 
 const fromKey = 'weft-from';
@@ -76,6 +78,7 @@ export class GrpcTransport implements PeerTransport {
   private readonly clients = new Map<PeerAddress, PeerClient>();
   private readonly streams = new Map<PeerAddress, OutgoingStream>();
   private closed = false;
+  private readonly lostHandlers: ((peer: PeerAddress) => void)[] = [];
 
   private constructor(
     readonly address: PeerAddress,
@@ -104,6 +107,7 @@ export class GrpcTransport implements PeerTransport {
         holder.transport.serveStream(call, callback);
       },
     });
+    options.register?.(server);
     const port = await bind(server, options.host, options.port);
     const address = options.advertiseAddress ?? `${formatHost(options.host)}:${port}`;
     const transport = new GrpcTransport(address, options.identity, limits, server);
@@ -114,6 +118,10 @@ export class GrpcTransport implements PeerTransport {
   handle(method: string, handler: RequestHandler): void {
     assert(!this.handlers.has(method), `one handler for method ${method}`);
     this.handlers.set(method, handler);
+  }
+
+  onPeerLost(handler: (peer: PeerAddress) => void): void {
+    this.lostHandlers.push(handler);
   }
 
   onMessage(channel: string, handler: MessageHandler): void {
@@ -233,9 +241,10 @@ export class GrpcTransport implements PeerTransport {
       metadata: grpc.Metadata,
       callback: (error: grpc.ServiceError | null) => void,
     ) => grpc.ClientWritableStream<WireMessage>;
-    const call = open.call(client, this.metadata(), () => {
+    const call = open.call(client, this.metadata(), (error) => {
       // The stream ended or failed: forget it so the next send opens a new one.
       if (this.streams.get(to)?.call === call) this.streams.delete(to);
+      if (error !== null && !this.closed) for (const handler of this.lostHandlers) handler(to);
     });
     const stream: OutgoingStream = { call, queued: 0 };
     this.streams.set(to, stream);

@@ -50,9 +50,10 @@ export class MemoryNetwork {
     return target?.isOpen() ? target : undefined;
   }
 
-  /** @internal */
+  /** @internal A member that closes resets its connections: the others learn it is gone. */
   leave(address: PeerAddress): void {
     this.members.delete(address);
+    for (const member of this.members.values()) member.peerLost(address);
   }
 }
 
@@ -60,6 +61,7 @@ export class MemoryTransport implements PeerTransport {
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly listeners = new Map<string, MessageHandler>();
   private open = true;
+  private readonly lostHandlers: ((peer: PeerAddress) => void)[] = [];
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -75,6 +77,17 @@ export class MemoryTransport implements PeerTransport {
   handle(method: string, handler: RequestHandler): void {
     assert(!this.handlers.has(method), `one handler for method ${method}`);
     this.handlers.set(method, handler);
+  }
+
+  onPeerLost(handler: (peer: PeerAddress) => void): void {
+    this.lostHandlers.push(handler);
+  }
+
+  /** @internal */
+  peerLost(address: PeerAddress): void {
+    queueMicrotask(() => {
+      for (const handler of this.lostHandlers) handler(address);
+    });
   }
 
   onMessage(channel: string, handler: MessageHandler): void {

@@ -109,6 +109,16 @@ function contract(name: string, makePair: () => Promise<Pair>): void {
       );
     });
 
+    it('reports a peer lost when its process goes away after messages were sent to it', async () => {
+      const { a, b } = await pair();
+      const delivered = new Promise<void>((resolve) => b.onMessage('raft', () => resolve()));
+      const lost = new Promise<string>((resolve) => a.onPeerLost(resolve));
+      assert.equal(a.send(b.address, 'raft', bytes('hello')), true);
+      await delivered;
+      await b.close();
+      assert.equal(await lost, b.address);
+    });
+
     it('an unreachable peer is PEER_UNREACHABLE or TIMEOUT, never a hang', async () => {
       const { a, unreachable } = await pair();
       await assert.rejects(

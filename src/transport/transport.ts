@@ -59,6 +59,13 @@ export interface PeerTransport {
    */
   send(to: PeerAddress, channel: string, payload: Uint8Array): boolean;
 
+  /**
+   * Learn when a connection that carried one-way messages to a peer fails
+   * (its process died and the connection was reset, or it closed). A hint
+   * only: a partition gives none, and a lost peer may come back.
+   */
+  onPeerLost(handler: (peer: PeerAddress) => void): void;
+
   /** Ask a peer who it is and measure the round trip. */
   ping(to: PeerAddress, options: RequestOptions): Promise<PingResult>;
 

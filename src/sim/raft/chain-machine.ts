@@ -1,4 +1,5 @@
 import type { Entry } from '../../raft/types.ts';
+import type { SimMachine } from './machine.ts';
 
 /**
  * The simulator's state machine for plain Raft runs: it folds every applied
@@ -6,7 +7,7 @@ import type { Entry } from '../../raft/types.ts';
  * in the same order hold the same (index, hash), and any divergence shows.
  * Its snapshot is that pair.
  */
-export class ChainMachine {
+export class ChainMachine implements SimMachine {
   index = 0;
   hash = 0;
 

@@ -1,10 +1,11 @@
 import type { Role } from '../../raft/raft.ts';
 import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
-import { dataKey, type ChainMachine } from './chain-machine.ts';
+import { dataKey } from './chain-machine.ts';
+import type { SimMachine } from './machine.ts';
 import type { SimReplica } from './replica.ts';
 
 export type CheckerName =
-  'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'durability' | 'liveness';
+  'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'liveness' | 'linearizability';
 
 export interface Violation {
   readonly checker: CheckerName;
@@ -81,7 +82,7 @@ export class SafetyChecker {
     }
   }
 
-  applied(id: NodeId, entry: Entry, machine: ChainMachine): void {
+  applied(id: NodeId, entry: Entry, machine: SimMachine): void {
     const key = dataKey(entry);
     const record = this.committed.get(entry.index);
     if (record === undefined) {
@@ -102,7 +103,7 @@ export class SafetyChecker {
     }
   }
 
-  restored(id: NodeId, meta: SnapshotMeta, machine: ChainMachine): void {
+  restored(id: NodeId, meta: SnapshotMeta, machine: SimMachine): void {
     const record = this.committed.get(meta.index);
     if (record !== undefined && record.chain !== machine.hash) {
       this.fail(

@@ -4,12 +4,20 @@ import { applyConfChange, decodeConfChange, isMember, type ConfChange } from '..
 import { genesisState, joiningState, type InitialState } from '../../raft/bootstrap.ts';
 import type { ConfState, Entry, NodeId } from '../../raft/types.ts';
 import { Scheduler } from '../core/scheduler.ts';
+import { ChainMachine } from './chain-machine.ts';
 import { SafetyChecker, type Violation } from './checkers.ts';
+import { KvMachine } from './kv-machine.ts';
+import { defaultKvWorkload, KvWorkload } from './kv-workload.ts';
 import { SimNetwork, type Packet } from './network.ts';
 import { drawDelay, type SimOptions } from './options.ts';
 import { SimReplica } from './replica.ts';
 
 export interface RunStats {
+  /** KV workload: operations recorded, and how many ended with an unknown outcome. */
+  kvOperations: number;
+  kvUnknown: number;
+  /** KV workload: histories the checker could not decide within its step budget. */
+  linUndecided: number;
   elections: number;
   commits: number;
   acked: number;
@@ -55,7 +63,11 @@ export class SimCluster {
   private valueCounter = 0;
   private faultsOn = true;
   private readonly traceLines: string[] = [];
+  private readonly kv: KvWorkload | undefined;
   readonly stats: RunStats = {
+    kvOperations: 0,
+    kvUnknown: 0,
+    linUndecided: 0,
     elections: 0,
     commits: 0,
     acked: 0,
@@ -81,6 +93,17 @@ export class SimCluster {
       () => this.scheduler.now,
       (id) => this.replicas.get(id),
     );
+    if (options.workload === 'kv') {
+      this.kv = new KvWorkload(
+        {
+          scheduler: this.scheduler,
+          prng: this.prng.fork(),
+          liveReplicas: () => [...this.replicas.values()].filter((r) => r.alive && !this.removed.has(r.id)),
+          replica: (id) => this.replicas.get(id),
+        },
+        { ...defaultKvWorkload, readWithoutIndex: options.mutations.readWithoutIndex === true },
+      );
+    }
     const voters = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.conf = { voters, learners: [] };
     this.nextId = options.nodes + 1;
@@ -90,17 +113,30 @@ export class SimCluster {
 
   run(): RunResult {
     this.scheduleFaults();
-    this.scheduleProposals();
+    if (this.kv !== undefined) this.kv.start();
+    else this.scheduleProposals();
     this.scheduleLogMatching();
     this.scheduler.runUntil(this.options.safetyMs, () => this.checker.violations.length > 0);
+    this.kv?.stop();
     if (this.checker.violations.length === 0) this.runLiveness();
     this.checker.checkLogMatching([...this.replicas.values()]);
+    if (this.kv !== undefined && this.checker.violations.length === 0) this.checkHistory(this.kv);
     this.stats.elections = this.checker.elections;
     this.stats.commits = this.checker.maxCommitted;
     this.stats.messages = this.network.stats.sent;
     this.stats.lost = this.network.stats.lost;
     this.stats.events = this.scheduler.eventsRun;
     return { options: this.options, violations: this.checker.violations, stats: this.stats, trace: this.traceLines };
+  }
+
+  /** Judge the KV clients' whole history (Wing & Gong with Lowe's memoization, by key). */
+  private checkHistory(kv: KvWorkload): void {
+    const history = kv.recorder.history();
+    this.stats.kvOperations = history.length;
+    this.stats.kvUnknown = history.filter((op) => op.return === undefined).length;
+    const result = kv.check();
+    if (result.verdict === 'violation') this.checker.fail('linearizability', result.explanation);
+    if (result.verdict === 'unknown') this.stats.linUndecided += 1;
   }
 
   private addReplica(id: NodeId, initial: InitialState): void {
@@ -120,6 +156,12 @@ export class SimCluster {
         applied: (node, entry, machine) => {
           this.checker.applied(node, entry, machine);
           this.onApplied(node, entry);
+          const replica = this.replicas.get(node);
+          if (replica !== undefined) this.kv?.onApplied(replica, entry);
+        },
+        readStates: (node, states) => {
+          const replica = this.replicas.get(node);
+          if (replica !== undefined) this.kv?.onReadStates(replica, states);
         },
         // A voter restarts at once (the forgotten vote must meet a rival's request);
         // a crashed new leader stays down as long as any crashed member.
@@ -135,6 +177,7 @@ export class SimCluster {
         trace: (line) => this.trace(line),
         ...(this.traceAll !== undefined ? { detail: (line: string) => this.trace(line) } : {}),
       },
+      this.options.workload === 'kv' ? () => new KvMachine() : () => new ChainMachine(),
     );
     this.replicas.set(id, replica);
   }
@@ -292,8 +335,7 @@ export class SimCluster {
     const live = [...this.replicas.values()].filter((r) => r.alive && !this.removed.has(r.id));
     if (live.length === 0) return;
     const victim = this.prng.pick(live);
-    victim.crash();
-    this.stats.crashes += 1;
+    this.crash(victim);
     this.scheduler.after(drawDelay(this.prng, 10, this.options.restartMeanMs), () => {
       if (!this.faultsOn || victim.alive || this.removed.has(victim.id)) return;
       this.trace(`${victim.id} RESTART`);
@@ -310,14 +352,30 @@ export class SimCluster {
     if (!this.faultsOn || !this.prng.chance(rate)) return false;
     const replica = this.replicas.get(id);
     if (replica === undefined || !replica.alive) return false;
-    replica.crash();
-    this.stats.crashes += 1;
+    this.crash(replica);
     this.scheduler.after(drawDelay(this.prng, 1, restartMeanMs), () => {
       if (replica.alive || this.removed.has(id)) return;
       this.trace(`${id} RESTART`);
       replica.start();
     });
     return true;
+  }
+
+  /**
+   * Crash a member. A process that dies has its TCP connections reset by the
+   * operating system, so (with probability crashHintRate) each peer's
+   * transport notices within about one network delay; a host that dies
+   * gives no such hint.
+   */
+  crash(victim: SimReplica): void {
+    victim.crash();
+    this.stats.crashes += 1;
+    if (!this.prng.chance(this.options.crashHintRate)) return;
+    for (const peer of this.replicas.values()) {
+      if (peer === victim || !peer.alive) continue;
+      const delay = drawDelay(this.prng, this.options.network.delayMinMs, this.options.network.delayMeanMs);
+      this.scheduler.after(delay, () => peer.connectionLost(victim.id));
+    }
   }
 
   private partition(): void {

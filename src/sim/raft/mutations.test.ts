@@ -12,6 +12,9 @@ const expected: Record<MutationName, CheckerName[]> = {
   'vote-ignores-log': ['leader-completeness', 'state-machine-safety', 'log-matching'],
   'commit-old-term': ['leader-completeness', 'state-machine-safety'],
   'forget-vote-on-restart': ['election-safety', 'leader-completeness', 'state-machine-safety'],
+  'sraft-skip-log-check': ['leader-completeness', 'state-machine-safety', 'log-matching'],
+  'sraft-double-vote': ['election-safety', 'leader-completeness', 'state-machine-safety'],
+  'kv-stale-reads': ['linearizability'],
 };
 
 const seedsMax = 200;
@@ -20,7 +23,7 @@ describe('the simulator has teeth', () => {
   for (const name of mutationNames) {
     it(`finds ${name} within ${seedsMax} seeds`, () => {
       for (let seed = 1; seed <= seedsMax; seed += 1) {
-        const result = runSeed(seed, { ...mutationOverrides(name), safetyMs: 10_000 });
+        const result = runSeed(seed, mutationOverrides(name));
         const violation = result.violations[0];
         if (violation === undefined) continue;
         assert.ok(

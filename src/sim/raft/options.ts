@@ -30,6 +30,11 @@ export interface SimOptions {
   readonly heartbeatTicks: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  readonly consensus: 'raft' | 's-raft';
+  /** S-Raft: ticks the rank-0 successor waits for the leader. */
+  readonly promotionTicks: number;
+  /** Chance that a crash resets its TCP connections, so peers get a "connection lost" hint. */
+  readonly crashHintRate: number;
   /** Each replica's clock runs up to this fraction fast or slow. */
   readonly clockDrift: number;
   readonly safetyMs: number;
@@ -54,7 +59,13 @@ export interface SimOptions {
   readonly compactEveryEntries: number;
   readonly keepEntries: number;
   readonly proposalsPerSec: number;
-  readonly mutations: Mutations & { readonly forgetVoteOnRestart?: boolean };
+  /** 'raft': clients propose opaque values; 'kv': clients read and write keys, and the history is checked for linearizability. */
+  readonly workload: 'raft' | 'kv';
+  readonly mutations: Mutations & {
+    readonly forgetVoteOnRestart?: boolean;
+    /** KV workload: serve gets from the local state machine, without ReadIndex. */
+    readonly readWithoutIndex?: boolean;
+  };
 }
 
 export type OptionOverrides = Partial<Omit<SimOptions, 'network'>> & { network?: Partial<NetworkOptions> };
@@ -81,6 +92,9 @@ export function drawOptions(seed: number, overrides: OptionOverrides = {}): SimO
     heartbeatTicks: 1,
     preVote: prng.chance(0.8),
     checkQuorum: prng.chance(0.8),
+    consensus: prng.chance(0.5) ? 's-raft' : 'raft',
+    promotionTicks: 3,
+    crashHintRate: prng.pick([0, 0.5, 1]),
     clockDrift: prng.pick([0, 0.01, 0.05]),
     safetyMs: 20_000,
     livenessMs: 20_000,
@@ -99,6 +113,7 @@ export function drawOptions(seed: number, overrides: OptionOverrides = {}): SimO
     compactEveryEntries: prng.pick([20, 100, 1_000]),
     keepEntries: prng.pick([0, 5, 50]),
     proposalsPerSec: prng.pick([10, 50, 200]),
+    workload: 'raft',
     mutations: {},
   };
   return { ...base, ...withoutNetwork(overrides), network };
@@ -112,12 +127,12 @@ export function drawDelay(prng: Prng, minMs: number, meanMs: number): number {
 export function describeOptions(o: SimOptions): string {
   const n = o.network;
   return [
-    `nodes=${o.nodes} prevote=${o.preVote} checkquorum=${o.checkQuorum} drift=${o.clockDrift}`,
+    `nodes=${o.nodes} consensus=${o.consensus} prevote=${o.preVote} checkquorum=${o.checkQuorum} drift=${o.clockDrift} crash-hints=${o.crashHintRate}`,
     `net: delay=${n.delayMinMs}+exp(${n.delayMeanMs})ms loss=${n.lossRate} dup=${n.duplicateRate}`,
     `partitions=${n.partitionsPerSec}/s (~${n.partitionMeanMs}ms, ${n.asymmetricShare} one-way) clogs=${n.clogsPerSec}/s`,
     `disk: fsync=${o.fsyncMinMs}+exp(${o.fsyncMeanMs})ms crashes=${o.crashesPerSec}/s restart~${o.restartMeanMs}ms crash-after-vote=${o.crashAfterVoteRate} crash-after-first-commit=${o.crashAfterFirstCommitRate} crash-after-election=${o.crashAfterElectionRate}`,
     `raft: max msg=${o.maxSizePerMsgBytes}B inflight=${o.maxInflightMsgs}`,
-    `conf changes=${o.confChangesPerSec}/s compact every ${o.compactEveryEntries} keep ${o.keepEntries} proposals=${o.proposalsPerSec}/s`,
+    `workload=${o.workload} conf changes=${o.confChangesPerSec}/s compact every ${o.compactEveryEntries} keep ${o.keepEntries} proposals=${o.proposalsPerSec}/s`,
   ].join('\n');
 }
 

@@ -6,7 +6,7 @@ import { RaftNode, type Ready } from '../../raft/raft-node.ts';
 import type { InitialState } from '../../raft/bootstrap.ts';
 import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import type { Scheduler } from '../core/scheduler.ts';
-import { ChainMachine } from './chain-machine.ts';
+import type { SimMachine } from './machine.ts';
 import { SimDisk, type DurableState } from './disk.ts';
 import type { Packet } from './network.ts';
 import { drawDelay, type SimOptions } from './options.ts';
@@ -14,8 +14,10 @@ import { drawDelay, type SimOptions } from './options.ts';
 /** What the cluster and its checkers learn from a replica as it runs. */
 export interface ReplicaObserver {
   statusChanged(id: NodeId, role: Role, term: number): void;
-  applied(id: NodeId, entry: Entry, machine: ChainMachine): void;
-  restored(id: NodeId, meta: SnapshotMeta, machine: ChainMachine): void;
+  applied(id: NodeId, entry: Entry, machine: SimMachine): void;
+  restored(id: NodeId, meta: SnapshotMeta, machine: SimMachine): void;
+  /** Reads whose index is known, after this Ready's entries were applied. */
+  readStates(id: NodeId, states: Ready['readStates']): void;
   /** A new vote was persisted and the messages it promises were sent. */
   voted(id: NodeId): void;
   /** This member, as leader, just applied its first entries since it was elected. */
@@ -36,12 +38,13 @@ export interface ReplicaObserver {
  */
 export class SimReplica {
   node: RaftNode | undefined;
-  machine = new ChainMachine();
+  machine: SimMachine;
   readonly disk: SimDisk;
   /** Bumped on every crash, so callbacks scheduled before it do nothing. */
   private generation = 0;
   private processing = false;
   private readonly incomingSnapshots = new Map<string, Uint8Array>();
+  private readonly heartbeatSentAt = new Map<NodeId, number>();
   private lastRole: Role = 'follower';
   /** The term in which this member last saw itself commit as leader. */
   private committedAsLeaderIn = 0;
@@ -60,10 +63,12 @@ export class SimReplica {
     private readonly prng: Prng,
     private readonly send: (packet: Packet) => void,
     private readonly observer: ReplicaObserver,
+    private readonly createMachine: () => SimMachine,
   ) {
+    this.machine = createMachine();
     this.disk = new SimDisk({
       hardState: initial.hardState,
-      snapshot: { meta: initial.snapshot, data: new ChainMachine().snapshot() },
+      snapshot: { meta: initial.snapshot, data: this.machine.snapshot() },
       entries: initial.entries,
     });
     this.tickMs = options.tickMs * (1 + (prng.next() * 2 - 1) * options.clockDrift);
@@ -88,7 +93,7 @@ export class SimReplica {
   start(): void {
     assert(this.node === undefined, 'only a stopped replica starts');
     const durable = this.readDurable();
-    this.machine = new ChainMachine();
+    this.machine = this.createMachine();
     this.machine.restore(durable.snapshot.data);
     this.node = new RaftNode({
       config: raftConfig({
@@ -99,6 +104,8 @@ export class SimReplica {
         checkQuorum: this.options.checkQuorum,
         maxSizePerMsgBytes: this.options.maxSizePerMsgBytes,
         maxInflightMsgs: this.options.maxInflightMsgs,
+        consensus: this.options.consensus,
+        promotionTicks: this.options.promotionTicks,
       }),
       prng: this.prng.fork(),
       hardState: durable.hardState,
@@ -125,6 +132,9 @@ export class SimReplica {
     if (m.type === 'snap' && packet.snapshotData !== undefined) {
       this.incomingSnapshots.set(snapshotKey(m.snapshot), packet.snapshotData);
     }
+    // The driver measures round trips with its own clock, for S-Raft's ranking.
+    const sentAt = m.type === 'heartbeatResp' ? this.heartbeatSentAt.get(m.from) : undefined;
+    if (sentAt !== undefined) node.reportRtt(m.from, this.scheduler.now - sentAt);
     node.step(m);
     this.afterInput();
   }
@@ -134,6 +144,13 @@ export class SimReplica {
     const proposed = this.node.propose([value]);
     this.afterInput();
     return proposed;
+  }
+
+  /** The transport noticed that `peer` is gone (its connections were reset). */
+  connectionLost(peer: NodeId): void {
+    if (this.node === undefined) return;
+    this.node.reportUnreachable(peer);
+    this.afterInput();
   }
 
   /** Run an arbitrary input against the live node, then process what it produced. */
@@ -197,7 +214,10 @@ export class SimReplica {
       this.persistedAsLeaderIn = node.term;
       if (this.observer.crashBeforeFirstSend(this.id)) return;
     }
-    for (const message of ready.messages) this.send(this.packetFor(message));
+    for (const message of ready.messages) {
+      if (message.type === 'heartbeat') this.heartbeatSentAt.set(message.to, this.scheduler.now);
+      this.send(this.packetFor(message));
+    }
     if (ready.snapshot !== undefined) {
       this.machine.restore(this.disk.snapshot().data);
       // Only this one: a newer snapshot may have arrived while it was being written.
@@ -210,6 +230,7 @@ export class SimReplica {
       this.machine.apply(entry);
       this.observer.applied(this.id, entry, this.machine);
     }
+    if (ready.readStates.length > 0) this.observer.readStates(this.id, ready.readStates);
     node.advance(ready);
     this.processing = false;
     this.maybeCompact(node);

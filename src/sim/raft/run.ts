@@ -6,7 +6,14 @@ export function runSeed(seed: number, overrides: OptionOverrides = {}, traceAll?
   return new SimCluster(drawOptions(seed, overrides), traceAll).run();
 }
 
-export const mutationNames = ['vote-ignores-log', 'commit-old-term', 'forget-vote-on-restart'] as const;
+export const mutationNames = [
+  'vote-ignores-log',
+  'commit-old-term',
+  'forget-vote-on-restart',
+  'sraft-skip-log-check',
+  'sraft-double-vote',
+  'kv-stale-reads',
+] as const;
 export type MutationName = (typeof mutationNames)[number];
 
 /**
@@ -33,5 +40,11 @@ export function mutationOverrides(name: MutationName): OptionOverrides {
       };
     case 'forget-vote-on-restart':
       return { mutations: { forgetVoteOnRestart: true }, crashAfterVoteRate: 0.5, preVote: false };
+    case 'sraft-skip-log-check':
+      return { mutations: { sraftSkipLogCheck: true }, consensus: 's-raft' };
+    case 'sraft-double-vote':
+      return { mutations: { sraftDoubleVote: true }, consensus: 's-raft' };
+    case 'kv-stale-reads':
+      return { mutations: { readWithoutIndex: true }, workload: 'kv' };
   }
 }

@@ -93,6 +93,9 @@ export class InteractionEnv {
         return [];
       case 'restart':
         return this.restart(id);
+      case 'report-rtt':
+        this.member(id).node.reportRtt(c.args[1] ?? '', Number(c.args[2]));
+        return [];
       case 'report-unreachable':
         this.member(id).node.reportUnreachable(c.args[1] ?? '');
         return [];
@@ -119,6 +122,7 @@ export class InteractionEnv {
         preVote: options.get('prevote') !== 'false',
         checkQuorum: options.get('checkquorum') !== 'false',
         readOnly: options.get('readonly') === 'lease' ? 'lease' : 'safe',
+        consensus: options.get('consensus') === 's-raft' ? 's-raft' : 'raft',
         maxSizePerMsgBytes: Number(options.get('maxmsg') ?? 1024 * 1024),
         maxInflightMsgs: Number(options.get('inflight') ?? 256),
       });

@@ -1,0 +1,357 @@
+import { randomInt } from 'node:crypto';
+import { assert } from '../../core/assert.ts';
+import { WeftError } from '../../core/errors.ts';
+import { createPrng } from '../../core/prng.ts';
+import type { ApplyResult } from '../../kv/mvcc-store.ts';
+import { genesisState, joiningState } from '../../raft/bootstrap.ts';
+import type { RaftConfig } from '../../raft/config.ts';
+import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
+import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
+import type { Message } from '../../raft/messages.ts';
+import { RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
+import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
+import { DurableKv } from '../../storage/durable-kv.ts';
+import { SnapshotStore } from '../../storage/snapshot-store.ts';
+import { Wal, type WalSync } from '../../storage/wal.ts';
+import type { LogStorage } from '../../storage/log-storage.ts';
+import type { PeerTransport } from '../../transport/transport.ts';
+import type { Logger } from '../logger.ts';
+import type { MemberDirectory } from './member-directory.ts';
+import { ReadIndexBatcher } from './read-index-batcher.ts';
+import { SnapshotTransfer } from './snapshot-transfer.ts';
+
+export interface RaftLoopOptions {
+  readonly dataDir: string;
+  readonly raft: RaftConfig;
+  /** One Raft tick: the heartbeat interval divided by heartbeatTicks. */
+  readonly tickMs: number;
+  /** The founding voters, when this member may create a new cluster on an empty data dir; undefined to join one. */
+  readonly founders: readonly NodeId[] | undefined;
+  /** A snapshot is taken after this many entries are applied since the last. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept in the log behind a snapshot, for followers that are a little behind. */
+  readonly keepEntries: number;
+  readonly walSync: WalSync;
+}
+
+interface ProposalWaiter {
+  readonly term: number;
+  resolve(result: ApplyResult | undefined): void;
+  reject(error: Error): void;
+}
+
+/** Raft message types a leader may send before its own write is durable (thesis §10.2.1). */
+const leaderMessages = new Set<Message['type']>(['app', 'heartbeat', 'snap', 'timeoutNow']);
+
+/**
+ * Runs one Raft member on real time, disk and network: ticks from a timer,
+ * and for each Ready, in the order the Ready contract demands, installs a
+ * snapshot, appends to the WAL (one fsync shared by everything the Ready
+ * holds: group commit), sends, applies committed entries to the MVCC store,
+ * serves reads, and advances. One Ready is handled at a time; inputs that
+ * arrive meanwhile are stepped at once and land in the next Ready, which is
+ * what batches concurrent proposals into one disk write.
+ */
+export class RaftLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private drainAgain = false;
+  private stopped = false;
+  private readonly proposals = new Map<number, ProposalWaiter>();
+  private readonly heartbeatSentAt = new Map<NodeId, number>();
+  private lastSnapshotIndex: number;
+  private removedSelf = false;
+  readonly reads: ReadIndexBatcher;
+  private readonly snapshotTransfer: SnapshotTransfer;
+  private readonly confListeners: ((change: ConfChange) => void)[] = [];
+
+  private constructor(
+    readonly id: NodeId,
+    readonly node: RaftNode,
+    readonly kv: DurableKv,
+    private readonly wal: LogStorage,
+    private readonly snapshots: SnapshotStore,
+    private readonly options: RaftLoopOptions,
+    private readonly transport: PeerTransport,
+    readonly directory: MemberDirectory,
+    private readonly log: Logger,
+    private readonly onFatal: (error: unknown) => void,
+    snapshotIndex: number,
+  ) {
+    this.lastSnapshotIndex = snapshotIndex;
+    this.reads = new ReadIndexBatcher(
+      node,
+      () => this.kv.appliedIndex,
+      () => this.kick(),
+    );
+    this.snapshotTransfer = new SnapshotTransfer(id, transport, snapshots, log, {
+      delivered: (message) => this.stepMessages([message]),
+      finished: (to, ok) => {
+        this.node.reportSnapshot(to, ok);
+        this.kick();
+      },
+    });
+  }
+
+  static async open(
+    options: RaftLoopOptions,
+    deps: { transport: PeerTransport; directory: MemberDirectory; log: Logger; onFatal: (error: unknown) => void },
+  ): Promise<RaftLoop> {
+    const id = options.raft.id;
+    const wal = await Wal.open({
+      dataDir: options.dataDir,
+      sync: options.walSync,
+      onWarning: (message, details) => deps.log.warn(details, message),
+    });
+    const kv = await DurableKv.open({ dataDir: options.dataDir });
+    const snapshots = new SnapshotStore({ dataDir: options.dataDir });
+    let state = wal.readAll();
+    if (state.hardState.term === 0 && state.entries.length === 0 && state.snapshot === undefined) {
+      const initial = options.founders !== undefined ? genesisState(options.founders) : joiningState();
+      if (initial.entries.length > 0) await wal.append({ hardState: initial.hardState, entries: initial.entries });
+      state = wal.readAll();
+      deps.log.info({ founders: options.founders ?? 'none: joining' }, 'new data directory');
+    }
+    const snapshot = state.snapshot ?? joiningState().snapshot;
+    if (snapshot.index > kv.appliedIndex) {
+      // An install was interrupted: the WAL already moved past the store.
+      await kv.installSnapshot(await snapshots.open(snapshot));
+    }
+    const node = new RaftNode({
+      config: options.raft,
+      prng: createPrng(randomInt(2 ** 47)),
+      hardState: state.hardState,
+      snapshot,
+      entries: state.entries,
+    });
+    return new RaftLoop(
+      id,
+      node,
+      kv,
+      wal,
+      snapshots,
+      options,
+      deps.transport,
+      deps.directory,
+      deps.log,
+      deps.onFatal,
+      snapshot.index,
+    );
+  }
+
+  start(): void {
+    this.transport.onMessage('raft', (payload, context) => this.receive(payload, context.from));
+    this.transport.onPeerLost((address) => {
+      const peer = this.directory.idAt(address);
+      if (peer === undefined || this.stopped) return;
+      this.node.reportUnreachable(peer);
+      this.kick();
+    });
+    this.snapshotTransfer.serve();
+    this.timer = setInterval(() => {
+      this.node.tick();
+      this.kick();
+    }, this.options.tickMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    while (this.draining) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
+    for (const waiter of this.proposals.values()) waiter.reject(stopping);
+    this.proposals.clear();
+    this.reads.failAll(stopping);
+    await this.kv.sync();
+    await this.kv.close();
+    await this.wal.close();
+    await this.directory.flush();
+  }
+
+  get removed(): boolean {
+    return this.removedSelf;
+  }
+
+  status(): RaftStatus {
+    return this.node.status();
+  }
+
+  onConfChange(listener: (change: ConfChange) => void): void {
+    this.confListeners.push(listener);
+  }
+
+  /** Propose a KV command as leader; resolves with its result once applied here. Throws NOT_LEADER elsewhere. */
+  propose(data: Uint8Array): Promise<ApplyResult | undefined> {
+    const proposed = this.node.propose([data]);
+    return this.waitFor(proposed.lastIndex, proposed.term);
+  }
+
+  proposeConfChange(change: ConfChange): Promise<ApplyResult | undefined> {
+    const proposed = this.node.proposeConfChange(change);
+    return this.waitFor(proposed.lastIndex, proposed.term);
+  }
+
+  private waitFor(index: number, term: number): Promise<ApplyResult | undefined> {
+    const applied = new Promise<ApplyResult | undefined>((resolve, reject) => {
+      this.proposals.set(index, { term, resolve, reject });
+    });
+    this.kick();
+    return applied;
+  }
+
+  // ---- the loop ---------------------------------------------------------------
+
+  /** Handle Readys until there are none; calls while it runs make it go round once more. */
+  kick(): void {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        while (!this.stopped && this.node.hasReady()) await this.handle(this.node.ready());
+      } while (this.drainAgain && !this.stopped);
+    } catch (error) {
+      // A failed disk write leaves the node unable to keep its promises: stop it, loudly.
+      this.stopped = true;
+      clearInterval(this.timer);
+      this.onFatal(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async handle(ready: Ready): Promise<void> {
+    if (ready.snapshot !== undefined) await this.install(ready.snapshot);
+    const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessages.has(m.type)) : [];
+    this.send(early);
+    if (ready.entries.length > 0 || ready.mustSync) {
+      await this.wal.append({
+        ...(ready.hardState !== undefined ? { hardState: ready.hardState } : {}),
+        entries: ready.entries,
+      });
+    }
+    this.send(early.length === 0 ? ready.messages : ready.messages.filter((m) => !early.includes(m)));
+    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+    this.reads.onReadStates(ready.readStates);
+    this.node.advance(ready);
+    this.reads.onApplied();
+    if (ready.softState !== undefined) this.onSoftState(ready.softState.role, ready.softState.leader);
+    await this.maybeSnapshot();
+  }
+
+  private async install(meta: SnapshotMeta): Promise<void> {
+    await this.kv.installSnapshot(await this.snapshots.open(meta));
+    await this.wal.saveSnapshotMarker(meta);
+    this.lastSnapshotIndex = meta.index;
+    this.log.info({ index: meta.index, term: meta.term }, 'installed a snapshot from the leader');
+  }
+
+  private async apply(entries: readonly Entry[]): Promise<void> {
+    const results = await this.kv.apply(entries);
+    const byIndex = new Map(results.map((r) => [r.index, r]));
+    for (const entry of entries) {
+      if (entry.kind === 'config') this.applyConf(decodeConfChange(entry.data));
+      const waiter = this.proposals.get(entry.index);
+      if (waiter === undefined) continue;
+      this.proposals.delete(entry.index);
+      if (waiter.term === entry.term) waiter.resolve(byIndex.get(entry.index));
+      else
+        waiter.reject(
+          new WeftError('PROPOSAL_DROPPED', 'a new leader replaced the proposal before it committed; retry'),
+        );
+    }
+  }
+
+  private applyConf(change: ConfChange): void {
+    if (change.type === 'remove') {
+      this.directory.remove(change.node);
+      if (change.node === this.id) {
+        this.removedSelf = true;
+        this.log.error('this node was removed from the cluster: it stops serving; start it anew to rejoin');
+      }
+    } else if (change.context !== '') {
+      this.directory.set(change.node, change.context);
+    }
+    void this.directory.flush();
+    for (const listener of this.confListeners) listener(change);
+  }
+
+  private onSoftState(role: string, leader: NodeId): void {
+    this.log.info({ role, leader: leader || undefined, term: this.node.term }, 'raft role changed');
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.kv.appliedIndex;
+    if (applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
+    await this.kv.sync();
+    const point = this.node.appliedSnapshotMeta();
+    assert(point.index === applied, 'Raft and the store agree on the applied index');
+    const meta = await this.kv.saveSnapshot(this.snapshots, point.conf, point.term);
+    await this.wal.saveSnapshotMarker(meta);
+    const keepFrom = Math.max(this.node.status().firstIndex, meta.index + 1 - this.options.keepEntries);
+    this.node.compact(meta, keepFrom);
+    await this.wal.releaseBefore(keepFrom);
+    this.lastSnapshotIndex = meta.index;
+    this.log.info({ index: meta.index, keepFrom }, 'took a snapshot and compacted the log');
+  }
+
+  // ---- network ------------------------------------------------------------------
+
+  private receive(payload: Uint8Array, fromAddress: string): void {
+    if (this.stopped) return;
+    let messages: Message[];
+    try {
+      messages = decodeMessages(payload);
+    } catch (error) {
+      this.log.warn({ err: error, from: fromAddress }, 'dropped an undecodable Raft message');
+      return;
+    }
+    for (const m of messages) if (fromAddress !== '') this.directory.set(m.from, fromAddress);
+    this.stepMessages(messages);
+  }
+
+  private stepMessages(messages: readonly Message[]): void {
+    for (const m of messages) {
+      if (m.to !== this.id) continue;
+      if (m.type === 'heartbeatResp') this.measureRtt(m.from);
+      this.node.step(m);
+    }
+    this.kick();
+  }
+
+  private measureRtt(peer: NodeId): void {
+    const sentAt = this.heartbeatSentAt.get(peer);
+    if (sentAt !== undefined) this.node.reportRtt(peer, performance.now() - sentAt);
+  }
+
+  /** One transport send per peer per batch; snapshots go by the snapshot transfer. */
+  private send(messages: readonly Message[]): void {
+    const byPeer = new Map<NodeId, Message[]>();
+    for (const m of messages) {
+      if (m.type === 'snap') {
+        void this.snapshotTransfer.send(m, this.directory.address(m.to));
+        continue;
+      }
+      if (m.type === 'heartbeat') this.heartbeatSentAt.set(m.to, performance.now());
+      const list = byPeer.get(m.to) ?? [];
+      list.push(m);
+      byPeer.set(m.to, list);
+    }
+    for (const [to, list] of byPeer) {
+      const address = this.directory.address(to);
+      if (address === undefined) {
+        this.log.debug({ to }, 'no address known for a member; its messages are dropped');
+        continue;
+      }
+      this.transport.send(address, 'raft', encodeMessages(list));
+    }
+  }
+}

@@ -1,0 +1,262 @@
+import { randomInt } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotLeaderError, WeftError } from '../../core/errors.ts';
+import { clusterIdOf, fnv1a64, hexId, memberIdOf } from '../../core/ids.ts';
+import type { Command, CommandResponse } from '../../kv/command.ts';
+import { encodeCommand } from '../../kv/command-codec.ts';
+import type { ApplyResult } from '../../kv/mvcc-store.ts';
+import type {
+  CompactionRequest,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../../kv/types.ts';
+import type { NodeId } from '../../raft/types.ts';
+import { raceWithDeadline } from '../../transport/deadline.ts';
+import type { PeerTransport } from '../../transport/transport.ts';
+import type {
+  Answer,
+  CallOptions,
+  ClusterMember,
+  ClusterService,
+  KvService,
+  MemberAddRequest,
+  NodeStatus,
+  ReadOptions,
+  ResponseHeader,
+  WriteOptions,
+} from '../kv-service.ts';
+import { decodeReply, encodeReply, unwrapReply } from './forward-codec.ts';
+import { MembershipHandler } from './membership.ts';
+import type { RaftLoop } from './raft-loop.ts';
+import { defaultTimeoutMs, untilDeadline } from './retry.ts';
+
+export interface ReplicatedKvOptions {
+  /** Shared by every member (etcd's --initial-cluster-token); the cluster id is its hash. */
+  readonly clusterToken: string;
+  readonly version: string;
+  /** Where clients reach this member's etcd-compatible API. */
+  readonly clientUrl: string;
+  readonly dataDir: string;
+}
+
+const writeMethod = 'kv.write';
+
+/**
+ * The replicated key-value store as the API layer sees it (KvService and
+ * ClusterService). Any member serves any request: writes are proposed on the
+ * leader, and a follower forwards them over the peer transport; linearizable
+ * reads take a (batched) ReadIndex on whichever member is asked and are
+ * served from its own store once it has applied that index; serializable
+ * reads are served locally at once. While there is no leader, calls wait for
+ * one until their deadline. A write that fails to commit because leadership
+ * moved (NOT_LEADER, PROPOSAL_DROPPED) is retried with the same request id,
+ * so it applies at most once.
+ */
+export class ReplicatedKv implements KvService, ClusterService {
+  readonly clusterId: bigint;
+  private readonly membership: MembershipHandler;
+
+  constructor(
+    private readonly loop: RaftLoop,
+    private readonly transport: PeerTransport,
+    private readonly options: ReplicatedKvOptions,
+  ) {
+    this.clusterId = clusterIdOf([options.clusterToken]);
+    this.membership = new MembershipHandler(loop, transport);
+  }
+
+  /** Handle requests forwarded by followers. */
+  serve(): void {
+    this.transport.handle(writeMethod, async (payload) => {
+      if (this.loop.node.role !== 'leader') throw new NotLeaderError(this.loop.status().leader);
+      const result = await raceWithDeadline(
+        this.loop.propose(payload),
+        { timeoutMs: defaultTimeoutMs },
+        'forwarded write',
+      );
+      return encodeReply({ result });
+    });
+    this.membership.serve();
+  }
+
+  // ---- KV ---------------------------------------------------------------------
+
+  async range(request: RangeRequest, options: ReadOptions = {}): Promise<Answer<RangeResponse>> {
+    this.checkServing();
+    if ((options.consistency ?? 'linearizable') === 'linearizable') {
+      await untilDeadline(
+        options,
+        'linearizable read',
+        () => this.loop.reads.read(),
+        () => this.checkServing(),
+      );
+    }
+    const store = this.loop.kv.store;
+    return { header: this.header(store.revision), response: store.range(request) };
+  }
+
+  async put(request: PutRequest, options?: WriteOptions): Promise<Answer<PutResponse>> {
+    const { header, response } = await this.write({ op: 'put', request }, options);
+    return { header, response: response?.type === 'put' ? response.response : {} };
+  }
+
+  async deleteRange(request: DeleteRangeRequest, options?: WriteOptions): Promise<Answer<DeleteRangeResponse>> {
+    const { header, response } = await this.write({ op: 'deleteRange', request }, options);
+    if (response?.type !== 'deleteRange') throw alreadyApplied(header.revision);
+    return { header, response: response.response };
+  }
+
+  async txn(request: TxnRequest, options?: WriteOptions & ReadOptions): Promise<Answer<TxnResponse>> {
+    // Every txn goes through the log, read-only ones too: simple and linearizable.
+    const { header, response } = await this.write({ op: 'txn', request }, options);
+    if (response?.type !== 'txn') throw alreadyApplied(header.revision);
+    return { header, response: response.response };
+  }
+
+  async compact(request: CompactionRequest, options?: WriteOptions): Promise<Answer<Record<string, never>>> {
+    const { header } = await this.write({ op: 'compact', request }, options);
+    return { header, response: {} };
+  }
+
+  private async write(
+    command: Command,
+    options: WriteOptions = {},
+  ): Promise<{ header: ResponseHeader; response: CommandResponse | undefined }> {
+    this.checkServing();
+    const requestId = options.requestId ?? randomInt(1, 2 ** 48);
+    const data = encodeCommand({ requestId, command });
+    const result = await untilDeadline(
+      options,
+      'write',
+      (remainingMs) => this.proposeAnywhere(data, remainingMs),
+      () => this.checkServing(),
+    );
+    if (result === undefined) throw new WeftError('INVALID_REQUEST', 'the command was not understood by the store');
+    const outcome = result.outcome;
+    if (outcome.status === 'error') throw outcome.error;
+    if (outcome.status === 'duplicate') return { header: this.header(outcome.revision), response: undefined };
+    return { header: this.header(result.revision), response: outcome.response };
+  }
+
+  /** Propose on the leader: here, or forwarded to it. */
+  private async proposeAnywhere(data: Uint8Array, remainingMs: number): Promise<ApplyResult | undefined> {
+    const { role, leader } = this.loop.status();
+    if (role === 'leader') return raceWithDeadline(this.loop.propose(data), { timeoutMs: remainingMs }, 'write');
+    const address = leader === '' ? undefined : this.loop.directory.address(leader);
+    if (address === undefined) throw new NotLeaderError('');
+    const reply = await this.transport.request(address, writeMethod, data, { timeoutMs: remainingMs });
+    return unwrapReply(decodeReply(reply));
+  }
+
+  // ---- membership ----------------------------------------------------------------
+
+  async members(): Promise<Answer<readonly ClusterMember[]>> {
+    return { header: this.header(this.loop.kv.store.revision), response: this.memberList() };
+  }
+
+  async addMember(
+    request: MemberAddRequest,
+    options?: CallOptions,
+  ): Promise<Answer<{ member: ClusterMember; members: readonly ClusterMember[] }>> {
+    const url = request.peerUrls[0];
+    if (url === undefined) throw new WeftError('INVALID_REQUEST', 'a new member needs a peer URL (http://host:port)');
+    const address = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    const name = request.name ?? `m-${hexId(fnv1a64(address)).slice(0, 12)}`;
+    await this.membership.request({ op: 'add', name, address, learner: request.isLearner }, options);
+    const members = this.memberList();
+    const member = members.find((m) => m.name === name);
+    if (member === undefined)
+      throw new WeftError('MEMBER_NOT_FOUND', `${name} was added but is not in the membership yet; list members again`);
+    return { header: this.header(this.loop.kv.store.revision), response: { member, members } };
+  }
+
+  async removeMember(id: bigint, options?: CallOptions): Promise<Answer<readonly ClusterMember[]>> {
+    await this.membership.request({ op: 'remove', name: this.nameOf(id) }, options);
+    return { header: this.header(this.loop.kv.store.revision), response: this.memberList() };
+  }
+
+  async promoteMember(id: bigint, options?: CallOptions): Promise<Answer<readonly ClusterMember[]>> {
+    await this.membership.request({ op: 'promote', name: this.nameOf(id) }, options);
+    return { header: this.header(this.loop.kv.store.revision), response: this.memberList() };
+  }
+
+  async status(): Promise<NodeStatus> {
+    const status = this.loop.status();
+    return {
+      header: this.header(this.loop.kv.store.revision),
+      version: this.options.version,
+      dbSizeBytes: await directoryBytes(join(this.options.dataDir, 'kv')),
+      leader: status.leader === '' ? 0n : memberIdOf(status.leader),
+      raftIndex: status.commit,
+      raftTerm: status.term,
+      raftAppliedIndex: status.applied,
+      isLearner: status.conf.learners.includes(this.loop.id),
+      errors: this.loop.removed ? ['this member was removed from the cluster'] : [],
+    };
+  }
+
+  private memberList(): ClusterMember[] {
+    const { voters, learners } = this.loop.status().conf;
+    return [...voters, ...learners].map((name) => {
+      const address = this.loop.directory.address(name);
+      const peerUrls = address === undefined ? [] : [`http://${address}`];
+      return {
+        id: memberIdOf(name),
+        name,
+        peerUrls,
+        clientUrls: name === this.loop.id ? [this.options.clientUrl] : peerUrls,
+        isLearner: learners.includes(name),
+      };
+    });
+  }
+
+  private nameOf(id: bigint): NodeId {
+    const { voters, learners } = this.loop.status().conf;
+    const name = [...voters, ...learners].find((n) => memberIdOf(n) === id);
+    if (name === undefined)
+      throw new WeftError('MEMBER_NOT_FOUND', `no member has id ${hexId(id)}; list the members to see their ids`);
+    return name;
+  }
+
+  private header(revision: number): ResponseHeader {
+    return { clusterId: this.clusterId, memberId: memberIdOf(this.loop.id), revision, raftTerm: this.loop.node.term };
+  }
+
+  private checkServing(): void {
+    if (this.loop.removed) {
+      throw new WeftError(
+        'NODE_REMOVED',
+        'this member was removed from the cluster and no longer serves; use another member',
+      );
+    }
+  }
+}
+
+/** A retried request whose first copy applied: its result was not kept (only its revision). */
+function alreadyApplied(revision: number): WeftError {
+  return new WeftError(
+    'ALREADY_APPLIED',
+    `this request id was already applied (at revision ${revision}); its result is not kept, read the keys to see it`,
+    { revision },
+  );
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const sizes = await Promise.all(
+    names.map((name) =>
+      stat(join(dir, name)).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
