@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { CODE_OF_ETCD_MESSAGE, GrpcStatus } from '../core/etcd-errors.ts';
 import { WeftError, type ErrorCode } from '../core/errors.ts';
+import { WEFT_METADATA } from '../kv/wire/messages.ts';
 
 /** A failed KvClient call: a stable weft `code`, the gRPC status, and the endpoint that answered last. */
 export class KvClientError extends WeftError {
@@ -16,9 +17,6 @@ export class KvClientError extends WeftError {
   }
 }
 
-/** Metadata key in which a weft server names the precise cause (etcd has no such key). */
-const weftCodeKey = 'weft-code';
-
 /**
  * The weft code of a gRPC failure: what a weft server says in metadata;
  * else what etcd's exact message means; else what the status means
@@ -29,7 +27,7 @@ export function clientErrorOf(error: unknown, endpoint: string): KvClientError {
     // Thrown before anything was sent, e.g. a request the encoder rejects.
     return new KvClientError('INVALID_REQUEST', `${endpoint}: ${String(error)}`, undefined, endpoint);
   }
-  const sent = error.metadata?.get(weftCodeKey)[0];
+  const sent = error.metadata?.get(WEFT_METADATA.code)[0];
   const code =
     typeof sent === 'string' ? (sent as ErrorCode) : (CODE_OF_ETCD_MESSAGE.get(error.details) ?? codeOfStatus(error));
   return new KvClientError(code, `${endpoint}: ${error.details}`, error.code, endpoint);

@@ -12,7 +12,7 @@ import type {
 } from '../kv/types.ts';
 import { memberFromWire, statusFromWire, type MemberFields, type StatusFields } from '../kv/wire/cluster-wire.ts';
 import * as kvWire from '../kv/wire/kv-wire.ts';
-import type { WireHeader, WireMember, WireStatusResponse } from '../kv/wire/messages.ts';
+import { WEFT_METADATA, type WireHeader, type WireMember, type WireStatusResponse } from '../kv/wire/messages.ts';
 import { txnRequestToWire, txnResponseFromWire } from '../kv/wire/txn-wire.ts';
 import { headerFromWire, type HeaderFields } from '../kv/wire/wire-values.ts';
 import { backoffMs, sleep } from './backoff.ts';
@@ -53,9 +53,6 @@ export interface ReadCallOptions extends CallOptions {
   /** @default 'linearizable' */
   readonly consistency?: 'linearizable' | 'serializable';
 }
-
-/** Metadata key of a write's request id: a weft server applies a retried write once; etcd ignores the key. */
-export const REQUEST_ID_METADATA_KEY = 'weft-request-id';
 
 /**
  * A client of the etcd v3 gRPC API (weft or a real etcd). One channel per
@@ -172,7 +169,7 @@ export class KvClient {
   private async call<W>(method: EtcdMethod, request: object, options: CallOptions, isWrite: boolean): Promise<W> {
     const deadline = Date.now() + (options.timeoutMs ?? this.timeoutMs);
     const metadata = new grpc.Metadata();
-    if (isWrite) metadata.set(REQUEST_ID_METADATA_KEY, String(newRequestId()));
+    if (isWrite) metadata.set(WEFT_METADATA.requestId, String(newRequestId()));
     const signal = options.signal;
     for (let attempt = 0; ; attempt += 1) {
       const index = this.current;

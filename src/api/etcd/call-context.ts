@@ -1,14 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { WeftError } from '../../core/errors.ts';
+import { WEFT_METADATA } from '../../kv/wire/messages.ts';
 import type { ReadConsistency, ReadOptions, WriteOptions } from '../../node/kv-service.ts';
 import { toGrpcStatus } from './grpc-status.ts';
-
-/**
- * Metadata key of a write's request id. etcd's messages have no such field;
- * weft clients send it so that a retried write applies once. etcd ignores
- * unknown metadata, so the same client still works against etcd.
- */
-export const REQUEST_ID_KEY = 'weft-request-id';
 
 /** What a call brings besides its message: cancellation, the caller's deadline and a request id. */
 export interface CallContext {
@@ -34,13 +28,13 @@ function contextOf(call: AnyCall): CallContext {
 }
 
 function requestIdOf(metadata: grpc.Metadata): number | undefined {
-  const value = metadata.get(REQUEST_ID_KEY)[0];
+  const value = metadata.get(WEFT_METADATA.requestId)[0];
   if (value === undefined) return undefined;
   const id = Number(value);
   if (typeof value !== 'string' || !/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(id)) {
     throw new WeftError(
       'INVALID_REQUEST',
-      `${REQUEST_ID_KEY} metadata must be a positive integer below 2^53, not ${JSON.stringify(String(value))}`,
+      `${WEFT_METADATA.requestId} metadata must be a positive integer below 2^53, not ${JSON.stringify(String(value))}`,
     );
   }
   return id;

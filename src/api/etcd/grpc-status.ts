@@ -1,9 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ETCD_ERROR_OF_CODE, GrpcStatus, OWN_MESSAGE_STATUS } from '../../core/etcd-errors.ts';
 import { WeftError } from '../../core/errors.ts';
-
-/** Metadata key of the weft code beside etcd's status (the same key the peer transport uses). */
-export const WEFT_CODE_KEY = 'weft-code';
+import { WEFT_METADATA } from '../../kv/wire/messages.ts';
 
 /**
  * A failure as the gRPC status an etcd client expects: etcd's status code
@@ -15,11 +13,11 @@ export const WEFT_CODE_KEY = 'weft-code';
 export function toGrpcStatus(error: unknown): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
   if (!(error instanceof WeftError)) {
-    metadata.set(WEFT_CODE_KEY, 'REMOTE_ERROR');
+    metadata.set(WEFT_METADATA.code, 'REMOTE_ERROR');
     const message = error instanceof Error ? error.message : String(error);
     return { code: grpc.status.INTERNAL, details: `weft: internal error: ${message}`, metadata };
   }
-  metadata.set(WEFT_CODE_KEY, error.code);
+  metadata.set(WEFT_METADATA.code, error.code);
   const etcd = ETCD_ERROR_OF_CODE[error.code];
   if (etcd !== undefined) return { code: etcd.status, details: etcd.message, metadata };
   return { code: OWN_MESSAGE_STATUS[error.code] ?? GrpcStatus.UNKNOWN, details: error.message, metadata };

@@ -19,6 +19,13 @@ export const ETCD_PROTO_OPTIONS = {
   oneofs: true,
 } as const;
 
+/**
+ * gRPC metadata weft adds to etcd's wire format (etcd ignores both):
+ * `requestId` on a write, a decimal id below 2^53 that makes a retried
+ * write apply once; `code` in an error's trailers, the WeftError code.
+ */
+export const WEFT_METADATA = { requestId: 'weft-request-id', code: 'weft-code' } as const;
+
 /** An int64 or uint64: a decimal string when decoded; a number or string when encoding. */
 export type WireLong = string | number;
 /** An enum value: its name, or a number outside the declared names. */
