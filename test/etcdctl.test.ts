@@ -82,6 +82,21 @@ describe('etcdctl: put, get, del', () => {
     assert.equal((await run(['get', 'tmp/', '--prefix'])).stdout, '');
   });
 
+  it('put --ignore-value keeps the value, and needs the key; a lease is refused (weft serves none yet)', async () => {
+    await run(['put', 'kept', 'original']);
+    assert.equal((await run(['put', 'kept', '--ignore-value'])).stdout, 'OK\n');
+    const json = (await run(['get', 'kept', '-w', 'json'])).stdout;
+    assert.deepEqual(
+      (JSON.parse(json) as { kvs: { value: string; version: number }[] }).kvs.map((kv) => [kv.value, kv.version]),
+      [[b64('original'), 2]],
+    );
+    assert.equal((await run(['put', 'absent', '--ignore-value'])).error, 'Error: etcdserver: key not found');
+    assert.equal(
+      (await run(['put', 'leased', 'v', '--lease=1234abcd'])).error,
+      'Error: etcdserver: requested lease not found',
+    );
+  });
+
   it("errors carry etcd's messages and change nothing", async () => {
     const revision = server().kv.store.revision;
     const future = await run(['get', 'greeting', `--rev=${revision + 100}`]);
