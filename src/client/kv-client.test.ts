@@ -209,6 +209,36 @@ describe('KvClient retries', () => {
     }
   });
 
+  it('aborting a call cancels it on the server: the KvService sees its signal abort', async () => {
+    let received: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    let serverSaw: (reason: string) => void = () => {};
+    const seen = new Promise<string>((resolve) => (serverSaw = resolve));
+    const waiting: KvService = Object.assign(Object.create(new SingleNodeKv()) as KvService, {
+      range: (_request: unknown, options: { signal: AbortSignal }) =>
+        new Promise<never>((_resolve, reject) => {
+          options.signal.addEventListener('abort', () => {
+            serverSaw('aborted');
+            reject(new WeftError('ABORTED', 'the caller went away'));
+          });
+          received();
+        }),
+    });
+    const server = await serve(waiting);
+    const client = new KvClient({ endpoints: [server.endpoint] });
+    const controller = new AbortController();
+    try {
+      const call = client.get('k', { signal: controller.signal });
+      await arrived;
+      controller.abort();
+      await rejectsWith(call, 'ABORTED');
+      assert.equal(await seen, 'aborted');
+    } finally {
+      client.close();
+      server.stop();
+    }
+  });
+
   it('an abort while retrying stops the call with ABORTED', async () => {
     const client = new KvClient({ endpoints: [await deadEndpoint()], retries: 1000, backoffMs: 5 });
     const controller = new AbortController();

@@ -11,20 +11,27 @@ export interface CallContext {
   readonly requestId?: number;
 }
 
-type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
-
-function contextOf(call: AnyCall): CallContext {
+/**
+ * The context of a call; `settled` marks it answered. grpc-js emits
+ * 'cancelled' when a call's stream closes, also after a normal answer: only
+ * a cancellation before the answer (the client gave up) aborts the signal.
+ */
+function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>): { context: CallContext; settled: () => void } {
   const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
+  let answered = false;
+  call.once('cancelled', () => {
+    if (!answered) controller.abort();
+  });
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
   const timeoutMs = Number.isFinite(deadlineMs) ? Math.max(1, deadlineMs - Date.now()) : undefined;
   const requestId = requestIdOf(call.metadata);
-  return {
+  const context = {
     signal: controller.signal,
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(requestId !== undefined && { requestId }),
   };
+  return { context, settled: () => (answered = true) };
 }
 
 function requestIdOf(metadata: grpc.Metadata): number | undefined {
@@ -62,10 +69,21 @@ export function unary<Req, Res>(
   serve: (request: Req, context: CallContext) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const run = async (): Promise<Res> => serve(call.request, contextOf(call as AnyCall));
+    let settled = (): void => {};
+    const run = async (): Promise<Res> => {
+      const started = contextOf(call as grpc.ServerUnaryCall<unknown, unknown>);
+      settled = started.settled;
+      return serve(call.request, started.context);
+    };
     run().then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcStatus(error)),
+      (response) => {
+        settled();
+        callback(null, response);
+      },
+      (error: unknown) => {
+        settled();
+        callback(toGrpcStatus(error));
+      },
     );
   };
 }
