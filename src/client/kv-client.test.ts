@@ -195,6 +195,28 @@ describe('KvClient retries', () => {
     }
   });
 
+  it('a txn whose answer was lost applies once; its retry says ALREADY_APPLIED, as its result was not kept', async () => {
+    const store = new SingleNodeKv();
+    let lost = 0;
+    const flaky: KvService = Object.assign(Object.create(store) as KvService, {
+      txn: async (...args: Parameters<KvService['txn']>) => {
+        const answer = await store.txn(...args);
+        if (lost++ === 0) throw new WeftError('TIMEOUT', 'the answer was lost');
+        return answer;
+      },
+    });
+    const server = await serve(flaky);
+    const client = new KvClient({ endpoints: [server.endpoint], backoffMs: 1 });
+    try {
+      const put = { type: 'put' as const, request: { key: Buffer.from('t'), value: Buffer.from('v') } };
+      await rejectsWith(client.txn({ compare: [], success: [put], failure: [] }), 'ALREADY_APPLIED');
+      assert.equal(store.store.revision, 1, 'applied once');
+    } finally {
+      client.close();
+      server.stop();
+    }
+  });
+
   it('a call that gets no answer ends with TIMEOUT', async () => {
     const silent: KvService = Object.assign(Object.create(new SingleNodeKv()) as KvService, {
       range: () => new Promise<never>(() => {}),

@@ -105,6 +105,8 @@ export const OWN_MESSAGE_STATUS: Partial<Record<ErrorCode, GrpcStatus>> = {
   INVALID_REQUEST: INVALID_ARGUMENT,
   DECODE_FAILED: INVALID_ARGUMENT,
   CONF_CHANGE_INVALID: FAILED_PRECONDITION,
+  // A retried write whose first copy applied, when its result was not kept (etcd has no request ids).
+  ALREADY_APPLIED: FAILED_PRECONDITION,
   CONF_CHANGE_PENDING: UNAVAILABLE,
   UNKNOWN_METHOD: GrpcStatus.UNIMPLEMENTED,
 };

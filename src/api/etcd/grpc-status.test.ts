@@ -60,6 +60,8 @@ describe('errors to gRPC statuses', () => {
     assert.deepEqual([pending.code, pending.details], [S.UNAVAILABLE, 'another change is in progress']);
     const refused = toGrpcStatus(new WeftError('CONF_CHANGE_INVALID', 'n1 is the last voter'));
     assert.equal(refused.code, S.FAILED_PRECONDITION);
+    const applied = toGrpcStatus(new WeftError('ALREADY_APPLIED', 'its result is not kept'));
+    assert.deepEqual([applied.code, applied.details], [S.FAILED_PRECONDITION, 'its result is not kept']);
   });
 
   it('anything else is INTERNAL and says so', () => {

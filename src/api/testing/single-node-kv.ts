@@ -82,12 +82,14 @@ export class SingleNodeKv implements KvService, ClusterService {
 
   async deleteRange(request: DeleteRangeRequest, options: WriteOptions = {}): Promise<Answer<DeleteRangeResponse>> {
     const { header, response } = await this.apply({ op: 'deleteRange', request }, options);
-    return { header, response: response?.type === 'deleteRange' ? response.response : { deleted: 0, prevKvs: [] } };
+    if (response?.type !== 'deleteRange') throw alreadyApplied(header.revision);
+    return { header, response: response.response };
   }
 
   async txn(request: TxnRequest, options: WriteOptions = {}): Promise<Answer<TxnResponse>> {
     const { header, response } = await this.apply({ op: 'txn', request }, options);
-    return { header, response: response?.type === 'txn' ? response.response : { succeeded: false, responses: [] } };
+    if (response?.type !== 'txn') throw alreadyApplied(header.revision);
+    return { header, response: response.response };
   }
 
   async compact(request: CompactionRequest, options: WriteOptions = {}): Promise<Answer<Record<string, never>>> {
@@ -97,8 +99,9 @@ export class SingleNodeKv implements KvService, ClusterService {
 
   /**
    * Proposes and applies one command. A duplicate request id changed nothing:
-   * its response is undefined (the callers answer an empty one) and its
-   * header has the revision the first copy applied at.
+   * its response is undefined and its header has the revision the first copy
+   * applied at. As the node does, a put or compact then answers an empty
+   * response, and a delete or txn (whose result matters) ALREADY_APPLIED.
    */
   private async apply(
     command: Command,
@@ -186,4 +189,12 @@ export class SingleNodeKv implements KvService, ClusterService {
   private header(): ResponseHeader {
     return { clusterId: this.clusterId, memberId: this.self.id, revision: this.store.revision, raftTerm: 1 };
   }
+}
+
+function alreadyApplied(revision: number): WeftError {
+  return new WeftError(
+    'ALREADY_APPLIED',
+    `this request id was already applied (at revision ${revision}); its result is not kept, read the keys to see it`,
+    { revision },
+  );
 }
