@@ -36,6 +36,34 @@ async function serve(kv: KvService): Promise<{ endpoint: string; stop: () => voi
   return { endpoint: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
 }
 
+/** The KvService methods of a store, as plain functions to override one by one. */
+function delegate(store: SingleNodeKv): KvService {
+  return {
+    range: (request, options) => store.range(request, options),
+    put: (request, options) => store.put(request, options),
+    deleteRange: (request, options) => store.deleteRange(request, options),
+    txn: (request, options) => store.txn(request, options),
+    compact: (request, options) => store.compact(request, options),
+  };
+}
+
+/** Applies `apply`'s first call, then reports a timeout, as if the answer was lost on the way. */
+function losingFirstAnswer<A extends unknown[], R>(
+  apply: (...args: A) => Promise<R>,
+): {
+  call: (...args: A) => Promise<R>;
+  calls: () => number;
+} {
+  let calls = 0;
+  const call = async (...args: A): Promise<R> => {
+    const first = calls++ === 0;
+    const answer = await apply(...args);
+    if (first) throw new WeftError('TIMEOUT', 'the answer was lost');
+    return answer;
+  };
+  return { call, calls: () => calls };
+}
+
 async function rejectsWith(work: Promise<unknown>, code: string): Promise<WeftError> {
   try {
     await work;
@@ -172,21 +200,13 @@ describe('KvClient retries', () => {
 
   it('a write whose answer was lost is retried with its request id and applies once', async () => {
     const store = new SingleNodeKv();
-    let lost = 0;
-    // Applies the first put, then reports a timeout as if the answer was lost on the way.
-    const flaky: KvService = Object.assign(Object.create(store) as KvService, {
-      put: async (...args: Parameters<KvService['put']>) => {
-        const answer = await store.put(...args);
-        if (lost++ === 0) throw new WeftError('TIMEOUT', 'the answer was lost');
-        return answer;
-      },
-    });
-    const server = await serve(flaky);
+    const put = losingFirstAnswer(store.put.bind(store));
+    const server = await serve({ ...delegate(store), put: put.call });
     const client = new KvClient({ endpoints: [server.endpoint], backoffMs: 1 });
     try {
-      const put = await client.put('once', 'v');
-      assert.equal(lost, 2, 'the put was sent twice');
-      assert.equal(put.header.revision, 1, 'the retry reports the first copy revision');
+      const reply = await client.put('once', 'v');
+      assert.equal(put.calls(), 2, 'the put was sent twice');
+      assert.equal(reply.header.revision, 1, 'the retry reports the first copy revision');
       assert.equal(store.store.revision, 1, 'and the store applied it once');
       assert.equal((await store.range({ key: Buffer.from('once') })).response.kvs[0]?.version, 1);
     } finally {
@@ -197,20 +217,13 @@ describe('KvClient retries', () => {
 
   it('a txn whose answer was lost applies once; its retry says ALREADY_APPLIED, as its result was not kept', async () => {
     const store = new SingleNodeKv();
-    let lost = 0;
-    const flaky: KvService = Object.assign(Object.create(store) as KvService, {
-      txn: async (...args: Parameters<KvService['txn']>) => {
-        const answer = await store.txn(...args);
-        if (lost++ === 0) throw new WeftError('TIMEOUT', 'the answer was lost');
-        return answer;
-      },
-    });
-    const server = await serve(flaky);
+    const txn = losingFirstAnswer(store.txn.bind(store));
+    const server = await serve({ ...delegate(store), txn: txn.call });
     const client = new KvClient({ endpoints: [server.endpoint], backoffMs: 1 });
     try {
       const put = { type: 'put' as const, request: { key: Buffer.from('t'), value: Buffer.from('v') } };
       await rejectsWith(client.txn({ compare: [], success: [put], failure: [] }), 'ALREADY_APPLIED');
-      assert.equal(store.store.revision, 1, 'applied once');
+      assert.deepEqual([txn.calls(), store.store.revision], [2, 1], 'sent twice, applied once');
     } finally {
       client.close();
       server.stop();
@@ -218,9 +231,7 @@ describe('KvClient retries', () => {
   });
 
   it('a call that gets no answer ends with TIMEOUT', async () => {
-    const silent: KvService = Object.assign(Object.create(new SingleNodeKv()) as KvService, {
-      range: () => new Promise<never>(() => {}),
-    });
+    const silent: KvService = { ...delegate(new SingleNodeKv()), range: () => new Promise<never>(() => {}) };
     const server = await serve(silent);
     const client = new KvClient({ endpoints: [server.endpoint], timeoutMs: 300 });
     try {
@@ -236,16 +247,17 @@ describe('KvClient retries', () => {
     const arrived = new Promise<void>((resolve) => (received = resolve));
     let serverSaw: (reason: string) => void = () => {};
     const seen = new Promise<string>((resolve) => (serverSaw = resolve));
-    const waiting: KvService = Object.assign(Object.create(new SingleNodeKv()) as KvService, {
-      range: (_request: unknown, options: { signal: AbortSignal }) =>
+    const waiting: KvService = {
+      ...delegate(new SingleNodeKv()),
+      range: (_request, options = {}) =>
         new Promise<never>((_resolve, reject) => {
-          options.signal.addEventListener('abort', () => {
+          options.signal?.addEventListener('abort', () => {
             serverSaw('aborted');
             reject(new WeftError('ABORTED', 'the caller went away'));
           });
           received();
         }),
-    });
+    };
     const server = await serve(waiting);
     const client = new KvClient({ endpoints: [server.endpoint] });
     const controller = new AbortController();
