@@ -1,7 +1,9 @@
 import { ConfigError, describeError } from '../core/errors.ts';
 import { weftVersion } from '../node/version.ts';
 import { environment } from './args.ts';
+import { benchHelp, runBench } from './bench-command.ts';
 import { clientHelpText, runClient } from './client-command.ts';
+import { kvHelp, runKv } from './kv-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { repairHelp, runRepair } from './repair-command.ts';
 import { runStatus, statusHelp } from './status-command.ts';
@@ -17,6 +19,8 @@ Commands:
   status    show the health of the nodes of a cluster
   repair    truncate a damaged WAL after its last good record (never automatic)
   client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
+  kv        put, get and del keys of the replicated KV store (its etcd v3 API)
+  bench     bench kv: throughput and latency of the KV store (or of an etcd)
   version   print the version
 
 Run "weft <command> --help" for a command's flags.`;
@@ -39,6 +43,8 @@ const commands: Record<string, { run: Command; help: string }> = {
   status: { help: statusHelp, run: runStatus },
   repair: { help: repairHelp, run: runRepair },
   client: { help: clientHelpText, run: runClient },
+  kv: { help: kvHelp, run: runKv },
+  bench: { help: benchHelp, run: runBench },
 };
 
 /**

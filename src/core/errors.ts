@@ -55,7 +55,9 @@ export type ErrorCode =
   | 'NOT_OWNER'
   | 'NOT_IN_RING'
   | 'TOO_LARGE'
-  | 'STORE_FULL';
+  | 'STORE_FULL'
+  // The etcd-compatible API (src/api/etcd): no lease of that id exists.
+  | 'LEASE_NOT_FOUND';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';
