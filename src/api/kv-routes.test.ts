@@ -26,7 +26,8 @@ function app() {
     compact: (request, options) => kv.compact(request, options),
   };
   return buildHttpApp({
-    health: () => ({ status: 'ok', id: 'n1', version: '0.1.0', pid: 1, uptimeSeconds: 0, peers: [] }),
+    health: () => ({ status: 'ok', id: 'n1', version: '0.1.0', pid: 1, uptimeSeconds: 0, peers: [], kv: null }),
+    unhealthyReason: () => undefined,
     notReadyReason: () => undefined,
     metrics: createNodeMetrics('n1', '0.1.0'),
     log: pino({ level: 'silent' }),
