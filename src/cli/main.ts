@@ -4,6 +4,7 @@ import { environment } from './args.ts';
 import { benchHelp, runBench } from './bench-command.ts';
 import { clientHelpText, runClient } from './client-command.ts';
 import { kvHelp, runKv } from './kv-command.ts';
+import { memberHelp, runMember } from './member-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { repairHelp, runRepair } from './repair-command.ts';
 import { runStatus, statusHelp } from './status-command.ts';
@@ -20,6 +21,7 @@ Commands:
   repair    truncate a damaged WAL after its last good record (never automatic)
   client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
   kv        put, get and del keys of the replicated KV store (its etcd v3 API)
+  member    list, add, promote and remove members of the KV group
   bench     bench kv: throughput and latency of the KV store (or of an etcd)
   version   print the version
 
@@ -44,6 +46,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   repair: { help: repairHelp, run: runRepair },
   client: { help: clientHelpText, run: runClient },
   kv: { help: kvHelp, run: runKv },
+  member: { help: memberHelp, run: runMember },
   bench: { help: benchHelp, run: runBench },
 };
 

@@ -12,7 +12,16 @@ import { ETCD_PROTO_OPTIONS } from '../kv/wire/messages.ts';
 const protoDir = fileURLToPath(new URL('../api/etcd/proto/', import.meta.url));
 
 export type EtcdMethod =
-  'KV.Range' | 'KV.Put' | 'KV.DeleteRange' | 'KV.Txn' | 'KV.Compact' | 'Cluster.MemberList' | 'Maintenance.Status';
+  | 'KV.Range'
+  | 'KV.Put'
+  | 'KV.DeleteRange'
+  | 'KV.Txn'
+  | 'KV.Compact'
+  | 'Cluster.MemberList'
+  | 'Cluster.MemberAdd'
+  | 'Cluster.MemberRemove'
+  | 'Cluster.MemberPromote'
+  | 'Maintenance.Status';
 
 let loaded: protoLoader.PackageDefinition | undefined;
 const definitions = new Map<EtcdMethod, protoLoader.MethodDefinition<object, unknown>>();

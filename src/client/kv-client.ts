@@ -142,6 +142,37 @@ export class KvClient {
     );
   }
 
+  /**
+   * Add a member (as a learner with `learner`). `name` is its weft node id;
+   * without one, weft names it after its peer address (m-…), as an
+   * etcdctl-added member would be named.
+   */
+  async memberAdd(
+    peerUrl: string,
+    options: CallOptions & { learner?: boolean; name?: string } = {},
+  ): Promise<Reply<{ member: Member; members: readonly Member[] }>> {
+    const extra = options.name === undefined ? undefined : { [WEFT_METADATA.memberName]: options.name };
+    return this.reply(
+      'Cluster.MemberAdd',
+      { peerURLs: [peerUrl], isLearner: options.learner ?? false },
+      options,
+      false,
+      (wire: { header?: WireHeader | null; member?: WireMember | null; members?: WireMember[] }) => ({
+        member: memberFromWire(wire.member ?? {}),
+        members: (wire.members ?? []).map(memberFromWire),
+      }),
+      extra,
+    );
+  }
+
+  async memberRemove(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
+    return this.reply('Cluster.MemberRemove', { ID: id.toString() }, options, false, membersOf);
+  }
+
+  async memberPromote(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
+    return this.reply('Cluster.MemberPromote', { ID: id.toString() }, options, false, membersOf);
+  }
+
   /** The status of the member the client is talking to. */
   async status(options: CallOptions = {}): Promise<Status> {
     return statusFromWire(await this.call<WireStatusResponse>('Maintenance.Status', {}, options, false));
@@ -157,8 +188,9 @@ export class KvClient {
     options: CallOptions,
     isWrite: boolean,
     decode: (wire: W) => T,
+    extraMetadata?: Readonly<Record<string, string>>,
   ): Promise<Reply<T>> {
-    const wire = await this.call<W>(method, request, options, isWrite);
+    const wire = await this.call<W>(method, request, options, isWrite, extraMetadata);
     return { header: headerFromWire(wire.header), response: decode(wire) };
   }
 
@@ -166,10 +198,17 @@ export class KvClient {
    * One call with retries: on a retryable failure move to the next endpoint
    * and back off; stop at the retry budget, the deadline or an abort.
    */
-  private async call<W>(method: EtcdMethod, request: object, options: CallOptions, isWrite: boolean): Promise<W> {
+  private async call<W>(
+    method: EtcdMethod,
+    request: object,
+    options: CallOptions,
+    isWrite: boolean,
+    extraMetadata: Readonly<Record<string, string>> = {},
+  ): Promise<W> {
     const deadline = Date.now() + (options.timeoutMs ?? this.timeoutMs);
     const metadata = new grpc.Metadata();
     if (isWrite) metadata.set(WEFT_METADATA.requestId, String(newRequestId()));
+    for (const [key, value] of Object.entries(extraMetadata)) metadata.set(key, value);
     const signal = options.signal;
     for (let attempt = 0; ; attempt += 1) {
       const index = this.current;
@@ -237,4 +276,8 @@ function newRequestId(): number {
   const bytes = randomBytes(7);
   const id = (bytes.readUIntBE(0, 6) * 32 + (bytes[6]! & 31)) % Number.MAX_SAFE_INTEGER;
   return id === 0 ? 1 : id;
+}
+
+function membersOf(wire: { header?: WireHeader | null; members?: WireMember[] }): readonly Member[] {
+  return (wire.members ?? []).map(memberFromWire);
 }

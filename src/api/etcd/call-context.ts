@@ -9,6 +9,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly timeoutMs?: number;
   readonly requestId?: number;
+  /** MemberAdd: the new member's node id, when the client chose one (etcd's wire format has no field for it). */
+  readonly memberName?: string;
 }
 
 /**
@@ -26,10 +28,12 @@ function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>): { context: Cal
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
   const timeoutMs = Number.isFinite(deadlineMs) ? Math.max(1, deadlineMs - Date.now()) : undefined;
   const requestId = requestIdOf(call.metadata);
+  const memberName = call.metadata.get(WEFT_METADATA.memberName)[0];
   const context = {
     signal: controller.signal,
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(requestId !== undefined && { requestId }),
+    ...(typeof memberName === 'string' && memberName !== '' && { memberName }),
   };
   return { context, settled: () => (answered = true) };
 }

@@ -22,7 +22,11 @@ export function clusterHandlers(cluster: ClusterService): grpc.UntypedServiceImp
     MemberList: unary(async (_wire: unknown, context) => membersReply(await cluster.members(context))),
     MemberAdd: unary(async (wire: MemberAddWire, context) => {
       const peerUrls = checkPeerUrls(wire.peerURLs ?? []);
-      const answer = await cluster.addMember({ peerUrls, isLearner: wire.isLearner ?? false }, context);
+      const request = { peerUrls, isLearner: wire.isLearner ?? false };
+      const answer = await cluster.addMember(
+        context.memberName === undefined ? request : { ...request, name: context.memberName },
+        context,
+      );
       return {
         header: headerToWire(answer.header),
         member: memberToWire(answer.response.member),

@@ -24,7 +24,12 @@ export const ETCD_PROTO_OPTIONS = {
  * `requestId` on a write, a decimal id below 2^53 that makes a retried
  * write apply once; `code` in an error's trailers, the WeftError code.
  */
-export const WEFT_METADATA = { requestId: 'weft-request-id', code: 'weft-code' } as const;
+/** What weft adds to etcd's wire format, in metadata etcd ignores: a write's request id, an error's code, a new member's name. */
+export const WEFT_METADATA = {
+  requestId: 'weft-request-id',
+  code: 'weft-code',
+  memberName: 'weft-member-name',
+} as const;
 
 /** An int64 or uint64: a decimal string when decoded; a number or string when encoding. */
 export type WireLong = string | number;
