@@ -8,6 +8,7 @@ import {
   type KvBenchResult,
   type OpStats,
 } from './bench/kv-workload.ts';
+import { runBenchFailover } from './bench-failover-command.ts';
 import { kvEndpoints } from './kv-endpoints.ts';
 import type { Output } from './kv-command.ts';
 
@@ -53,13 +54,16 @@ export async function runBench(
   env: Record<string, string>,
   out: Output = process.stdout,
 ): Promise<number> {
+  if (argv[0] === 'failover') return runBenchFailover(argv.slice(1), out);
   const parsed = parse(argv);
   if (parsed.values.help === true) {
     out.write(`${benchHelp}\n`);
     return 0;
   }
   const [target, ...extra] = parsed.positionals;
-  if (target !== 'kv') throw new ConfigError('command', `weft bench ${target ?? ''} is unknown; try weft bench kv`);
+  if (target !== 'kv') {
+    throw new ConfigError('command', `weft bench ${target ?? ''} is unknown; try weft bench kv or weft bench failover`);
+  }
   if (extra[0] !== undefined) throw new ConfigError(extra[0], 'unexpected argument; flags take the form --name value');
   const config = await benchOptions(parsed.values, env);
   out.write(`${describe(config)}\n`);
