@@ -69,6 +69,30 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/client/**/*.ts'],
+    ignores: testFiles,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                ...ioFolders,
+                ...pureFolders.filter((folder) => folder !== 'core' && folder !== 'kv'),
+                'api',
+                'gateway',
+                'cli',
+                'sim',
+              ].map((folder) => `**/${folder}/**`),
+              message: 'The client imports no server code: only src/core and src/kv (pure shared types and mappings).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ioFolders.map((folder) => `src/${folder}/**/*.ts`),
     ignores: testFiles,
     rules: {

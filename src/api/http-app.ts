@@ -5,6 +5,8 @@ import type { HealthReport } from '../node/node.ts';
 import { registerCacheRoutes, type CacheApi } from './cache-routes.ts';
 import type { DhtClient } from './dht-client-api.ts';
 import { registerDhtRoutes } from './dht-routes.ts';
+import { frameworkErrors } from './kv-http-errors.ts';
+import { registerKvRoutes, type KvRoutesDeps } from './kv-routes.ts';
 
 /** The node facts the HTTP layer reads; nothing else crosses this boundary. */
 export interface HttpDeps {
@@ -19,6 +21,8 @@ export interface HttpDeps {
   readonly dht?: DhtClient;
   /** The web cache; its routes are served when given. */
   readonly cache?: CacheApi;
+  /** The replicated KV store; its JSON routes (/v1/kv, /v1/cluster, /write, /read) are served when given. */
+  readonly kv?: KvRoutesDeps;
 }
 
 /**
@@ -28,7 +32,7 @@ export interface HttpDeps {
  */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   // Fastify's own request logging is off: one debug line per request is ours.
-  const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true });
+  const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true, frameworkErrors });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -70,6 +74,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
 
   if (deps.dht !== undefined) registerDhtRoutes(app, deps.dht);
   if (deps.cache !== undefined) registerCacheRoutes(app, deps.cache);
+  if (deps.kv !== undefined) registerKvRoutes(app, deps.kv);
 
   return app;
 }

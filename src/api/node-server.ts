@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../core/errors.ts';
 import type { NodeConfig } from '../node/config.ts';
@@ -5,7 +6,10 @@ import type { Logger } from '../node/logger.ts';
 import { WeftNode } from '../node/node.ts';
 import { dhtClient } from './dht-client-api.ts';
 import { registerDhtClientService } from './dht-client-service.ts';
+import { etcdServerOptions, registerEtcdServices } from './etcd/register.ts';
 import { buildHttpApp } from './http-app.ts';
+import { LateBoundKv } from './late-bound-kv.ts';
+import { foundingVoters } from '../node/raft/kv-config.ts';
 
 /**
  * A node with its HTTP server: the unit `weft node` runs. Start order is
@@ -16,10 +20,26 @@ export class NodeServer {
   private constructor(
     readonly node: WeftNode,
     private readonly http: FastifyInstance,
+    private readonly clientServer: grpc.Server | undefined,
   ) {}
 
   static async start(config: NodeConfig, log: Logger): Promise<NodeServer> {
-    const node = await WeftNode.start(config, log);
+    // The etcd-compatible API: on the peer port (registered before it binds), or on --client-port.
+    const etcd = new LateBoundKv(foundingVoters(config)[0] ?? '');
+    const onPeerPort = config.clientPort === 0;
+    const node = await WeftNode.start(
+      config,
+      log,
+      onPeerPort ? (server) => registerEtcdServices(server, { kv: etcd, cluster: etcd }) : undefined,
+    );
+    const member = node.kvMember?.kv;
+    if (member !== undefined) etcd.bind(member);
+    const clientServer = onPeerPort
+      ? undefined
+      : await listenClient(config, etcd).catch(async (error: unknown) => {
+          await node.stop();
+          throw error;
+        });
     const dht = dhtClient(node.dht);
     registerDhtClientService(node.transport, dht);
     const http = buildHttpApp({
@@ -30,10 +50,12 @@ export class NodeServer {
       log,
       dht,
       cache: node.cache,
+      ...(member !== undefined ? { kv: { kv: member, cluster: member } } : {}),
     });
     try {
       await listenHttp(http, config);
     } catch (error) {
+      clientServer?.forceShutdown();
       await node.stop();
       throw error;
     }
@@ -41,13 +63,14 @@ export class NodeServer {
       { peerAddress: node.transport.address, http: `http://${config.host}:${config.httpPort}`, dataDir: node.dataPath },
       'node started',
     );
-    return new NodeServer(node, http);
+    return new NodeServer(node, http, clientServer);
   }
 
   async stop(): Promise<void> {
     this.node.log.info('stopping');
     this.node.beginStop();
     await this.http.close();
+    await closeGrpc(this.clientServer);
     await this.node.stop();
     this.node.log.info('stopped');
   }
@@ -65,4 +88,37 @@ async function listenHttp(http: FastifyInstance, config: NodeConfig): Promise<vo
     }
     throw error;
   }
+}
+
+async function listenClient(config: NodeConfig, etcd: LateBoundKv): Promise<grpc.Server> {
+  const server = new grpc.Server(etcdServerOptions());
+  registerEtcdServices(server, { kv: etcd, cluster: etcd });
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`${config.host}:${config.clientPort}`, grpc.ServerCredentials.createInsecure(), (error) => {
+      if (error === null) resolve();
+      else if (error.message.includes('EADDRINUSE')) {
+        reject(
+          new ConfigError(
+            'client-port',
+            `port ${config.clientPort} on ${config.host} is already in use; choose another with --client-port or stop the process using it`,
+          ),
+        );
+      } else reject(error);
+    });
+  });
+  return server;
+}
+
+function closeGrpc(server: grpc.Server | undefined): Promise<void> {
+  if (server === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2_000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }

@@ -11,6 +11,8 @@ export interface ClusterNodeInfo {
   readonly peerAddress: string;
   readonly httpUrl: string;
   readonly dataDir: string;
+  /** The node's etcd-compatible gRPC endpoint (host:port), when it differs from peerAddress (--client-port). */
+  readonly clientUrl?: string;
 }
 
 const fileName = 'cluster.json';

@@ -2,7 +2,10 @@ import { ConfigError, describeError } from '../core/errors.ts';
 import { weftVersion } from '../node/version.ts';
 import { environment } from './args.ts';
 import { cacheHelp, runCache } from './cache-command.ts';
+import { benchHelp, runBench } from './bench-command.ts';
 import { clientHelpText, runClient } from './client-command.ts';
+import { kvHelp, runKv } from './kv-command.ts';
+import { memberHelp, runMember } from './member-command.ts';
 import { loadNodeConfig, nodeHelp, runNode } from './node-command.ts';
 import { repairHelp, runRepair } from './repair-command.ts';
 import { runStatus, statusHelp } from './status-command.ts';
@@ -19,6 +22,9 @@ Commands:
   repair    truncate a damaged WAL after its last good record (never automatic)
   client    the DHT client: put, get, delete, lookup, getrt (a prompt, or one command)
   cache     the web cache: get <url>, stats, purge <url>
+  kv        put, get and del keys of the replicated KV store (its etcd v3 API)
+  member    list, add, promote and remove members of the KV group
+  bench     bench kv: throughput and latency of the KV store (or of an etcd)
   version   print the version
 
 Run "weft <command> --help" for a command's flags.`;
@@ -42,6 +48,9 @@ const commands: Record<string, { run: Command; help: string }> = {
   repair: { help: repairHelp, run: runRepair },
   client: { help: clientHelpText, run: runClient },
   cache: { help: cacheHelp, run: runCache },
+  kv: { help: kvHelp, run: runKv },
+  member: { help: memberHelp, run: runMember },
+  bench: { help: benchHelp, run: runBench },
 };
 
 /**

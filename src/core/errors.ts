@@ -63,7 +63,9 @@ export type ErrorCode =
   | 'ORIGIN_TIMEOUT'
   | 'ORIGIN_TOO_LARGE'
   | 'TOO_MANY_REDIRECTS'
-  | 'NOT_CACHED';
+  | 'NOT_CACHED'
+  // The etcd-compatible API (src/api/etcd): no lease of that id exists.
+  | 'LEASE_NOT_FOUND';
 
 export class WeftError extends Error {
   override readonly name: string = 'WeftError';

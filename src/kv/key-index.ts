@@ -1,5 +1,6 @@
 import { assert } from '../core/assert.ts';
 import { compareBytes } from '../core/binary.ts';
+import { SortedMap } from '../core/sorted-map.ts';
 import { isSingleKey, isToEnd } from './key-range.ts';
 import type { KeyValue } from './types.ts';
 
@@ -23,45 +24,27 @@ export interface KeyHistory {
 /**
  * Every key ever written and not yet compacted away, in key order, with its
  * history: the in-memory index of the MVCC store (etcd keeps the same in its
- * treeIndex). A sorted array with binary search: lookups are O(log n), a new
- * key costs an O(n) insert.
+ * treeIndex). A B+ tree: lookups and new keys cost O(log n), ranges walk the
+ * leaves in order.
  */
 export class KeyIndex {
-  private keys: KeyHistory[] = [];
+  private readonly keys = new SortedMap<Uint8Array, KeyHistory>(compareBytes);
 
   /** Builds an index from histories in any order (restoring from a backend scan, which is in revision order). */
   static fromHistories(histories: KeyHistory[]): KeyIndex {
     const index = new KeyIndex();
-    index.keys = histories.sort((a, b) => compareBytes(a.key, b.key));
+    histories.sort((a, b) => compareBytes(a.key, b.key));
+    index.keys.rebuild(histories.map((history) => [history.key, history] as const));
     return index;
   }
 
-  /** Position of the first key >= `key`. */
-  private lowerBound(key: Uint8Array): number {
-    let lo = 0;
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareBytes(this.keys[mid]!.key, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   get(key: Uint8Array): KeyHistory | undefined {
-    const at = this.lowerBound(key);
-    const found = this.keys[at];
-    return found !== undefined && compareBytes(found.key, key) === 0 ? found : undefined;
+    return this.keys.get(key);
   }
 
   /** Records a change; versions of a key must arrive in revision order. */
   add(key: Uint8Array, version: Version): void {
-    const at = this.lowerBound(key);
-    let history = this.keys[at];
-    if (history === undefined || compareBytes(history.key, key) !== 0) {
-      history = { key, versions: [] };
-      this.keys.splice(at, 0, history);
-    }
+    const history = this.keys.getOrInsert(key, () => ({ key, versions: [] }));
     const last = history.versions.at(-1);
     assert(last === undefined || compareRevisions(last, version) < 0, 'versions of a key are added in revision order');
     history.versions.push(version);
@@ -73,20 +56,19 @@ export class KeyIndex {
       const history = this.get(key);
       return history === undefined ? [] : [history];
     }
-    const from = this.lowerBound(key);
-    const to = isToEnd(rangeEnd) ? this.keys.length : this.lowerBound(rangeEnd);
-    return from < to ? this.keys.slice(from, to) : [];
+    const upper = isToEnd(rangeEnd) ? undefined : rangeEnd;
+    if (upper !== undefined && compareBytes(key, upper) >= 0) return [];
+    return [...this.keys.range(key, upper)].map(([, history]) => history);
   }
 
-  all(): readonly KeyHistory[] {
-    return this.keys;
+  all(): KeyHistory[] {
+    return [...this.keys.entries()].map(([, history]) => history);
   }
 
   /** Drops keys whose history became empty (after compaction). */
   removeEmpty(): void {
-    let kept = 0;
-    for (const history of this.keys) if (history.versions.length > 0) this.keys[kept++] = history;
-    this.keys.length = kept;
+    const kept = [...this.keys.entries()].filter(([, history]) => history.versions.length > 0);
+    if (kept.length !== this.keys.size) this.keys.rebuild(kept);
   }
 }
 

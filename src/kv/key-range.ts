@@ -29,3 +29,15 @@ export function bytesKey(bytes: Uint8Array): string {
 export function keyBytes(text: string): Uint8Array {
   return Uint8Array.from(text, (char) => char.charCodeAt(0));
 }
+
+/**
+ * The range end that makes [prefix, end) every key starting with `prefix`:
+ * the prefix cut after its last byte below 0xff, that byte incremented;
+ * [0] (no upper bound) when every byte is 0xff. etcd clients compute it alike.
+ */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  for (let i = prefix.length - 1; i >= 0; i -= 1) {
+    if (prefix[i]! < 0xff) return Uint8Array.of(...prefix.subarray(0, i), prefix[i]! + 1);
+  }
+  return new Uint8Array([0]);
+}

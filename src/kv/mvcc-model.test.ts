@@ -383,7 +383,7 @@ async function runSteps(steps: readonly Step[]): Promise<void> {
 describe('MVCC store against a naive model', () => {
   it('agrees on every result, event, error and read over random histories', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 10, maxLength: 60 }), (steps) => runSteps(steps)),
+      fc.asyncProperty(fc.array(stepArb, { minLength: 10, maxLength: 60, size: 'max' }), (steps) => runSteps(steps)),
       { numRuns: 2000 },
     );
     const expected = [

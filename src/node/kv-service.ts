@@ -78,6 +78,12 @@ export interface ClusterMember {
   /** Where clients reach it (its etcd-compatible gRPC endpoint). */
   readonly clientUrls: readonly string[];
   readonly isLearner: boolean;
+  /**
+   * Optional (API layer): false for a member added but not yet started. etcd
+   * shows such a member with an empty name, and etcdctl lists it as
+   * "unstarted". @default true
+   */
+  readonly started?: boolean;
 }
 
 export interface MemberAddRequest {
@@ -97,6 +103,12 @@ export interface NodeStatus {
   readonly raftAppliedIndex: number;
   readonly isLearner: boolean;
   readonly errors: readonly string[];
+  /**
+   * Optional (API layer, `GET /v1/cluster`): S-Raft's successor ranking as
+   * this member last heard it from the leader, rank 0 first (member ids);
+   * absent under plain Raft or when not known.
+   */
+  readonly successorRanking?: readonly bigint[];
 }
 
 export interface ClusterService {

@@ -1,3 +1,4 @@
+import type * as grpc from '@grpc/grpc-js';
 import { ConfigError, isWeftError } from '../core/errors.ts';
 import { GrpcTransport } from '../transport/grpc-transport.ts';
 import { WebCache } from './cache/web-cache.ts';
@@ -48,11 +49,16 @@ export class WeftNode {
   ) {}
 
   /** Start the node. Throws ConfigError for a port in use or an unusable data dir. */
-  static async start(config: NodeConfig, log: Logger): Promise<WeftNode> {
+  /** `registerPeerServices` adds gRPC services (the etcd API) to the peer port's server before it binds. */
+  static async start(
+    config: NodeConfig,
+    log: Logger,
+    registerPeerServices?: (server: grpc.Server) => void,
+  ): Promise<WeftNode> {
     const metrics = createNodeMetrics(config.id, weftVersion);
     const dataDir = await openDataDir(config.dataDir);
     try {
-      const transport = await listenPeer(config);
+      const transport = await listenPeer(config, registerPeerServices);
       const peerHealth = new PeerHealthMonitor(transport, otherPeers(config), config.pingIntervalMs, metrics, log);
       peerHealth.start();
       const dht = new Dht(transport, config, log, metrics.registry);
@@ -113,12 +119,13 @@ export class WeftNode {
   }
 }
 
-async function listenPeer(config: NodeConfig): Promise<GrpcTransport> {
+async function listenPeer(config: NodeConfig, register?: (server: grpc.Server) => void): Promise<GrpcTransport> {
   try {
     return await GrpcTransport.listen({
       host: config.host,
       port: config.peerPort,
       identity: { nodeId: config.id, version: weftVersion },
+      ...(register !== undefined ? { register } : {}),
     });
   } catch (error) {
     if (isWeftError(error, 'PORT_IN_USE')) {

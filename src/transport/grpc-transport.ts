@@ -268,8 +268,28 @@ export class GrpcTransport implements PeerTransport {
         'grpc.keepalive_timeout_ms': 5_000,
       }) as PeerClient;
       this.clients.set(to, client);
+      this.watchConnection(to, client);
     }
     return client;
+  }
+
+  /**
+   * Report a peer lost as soon as its connection drops (a killed process's
+   * socket is closed by the kernel), without waiting for a write to fail: a
+   * Raft follower whose leader died has nothing left to send it.
+   */
+  private watchConnection(to: PeerAddress, client: PeerClient): void {
+    const channel = client.getChannel();
+    const watch = (state: grpc.connectivityState): void => {
+      channel.watchConnectivityState(state, Infinity, () => {
+        if (this.closed || this.clients.get(to) !== client) return;
+        const next = channel.getConnectivityState(false);
+        const dropped = state === grpc.connectivityState.READY && next !== grpc.connectivityState.READY;
+        if (dropped) for (const handler of this.lostHandlers) handler(to);
+        watch(next);
+      });
+    };
+    watch(channel.getConnectivityState(false));
   }
 
   private metadata(): grpc.Metadata {

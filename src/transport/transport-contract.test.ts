@@ -119,6 +119,16 @@ function contract(name: string, makePair: () => Promise<Pair>): void {
       assert.equal(await lost, b.address);
     });
 
+    it('reports a peer lost when it goes away with nothing in flight to it', async () => {
+      // A follower whose leader died has nothing to send it: the hint must
+      // come from the connection itself, not from a failed write.
+      const { a, b } = await pair();
+      await a.ping(b.address, { timeoutMs: 5_000 });
+      const lost = new Promise<string>((resolve) => a.onPeerLost(resolve));
+      await b.close();
+      assert.equal(await lost, b.address);
+    });
+
     it('an unreachable peer is PEER_UNREACHABLE or TIMEOUT, never a hang', async () => {
       const { a, unreachable } = await pair();
       await assert.rejects(

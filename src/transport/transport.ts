@@ -60,8 +60,9 @@ export interface PeerTransport {
   send(to: PeerAddress, channel: string, payload: Uint8Array): boolean;
 
   /**
-   * Learn when a connection that carried one-way messages to a peer fails
-   * (its process died and the connection was reset, or it closed). A hint
+   * Learn when a connection to a peer fails (its process died and the
+   * connection was reset, or it closed), whether or not anything was being
+   * sent on it. A hint
    * only: a partition gives none, and a lost peer may come back.
    */
   onPeerLost(handler: (peer: PeerAddress) => void): void;

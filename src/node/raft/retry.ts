@@ -2,7 +2,8 @@ import { isWeftError, WeftError } from '../../core/errors.ts';
 import type { CallOptions } from '../kv-service.ts';
 
 export const defaultTimeoutMs = 5_000;
-const noLeaderPollMs = 10;
+/** How often a call that waits for a leader looks again; only while there is none. */
+const noLeaderPollMs = 2;
 
 /**
  * Run `attempt` until it succeeds or the caller's deadline passes, retrying

@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { integer, oneOf } from '../core/config-schema.ts';
+import { ConfigError } from '../core/errors.ts';
+import { measureFailover, summarize } from './bench/failover.ts';
+import { LocalWeftCluster } from './bench/local-weft.ts';
+import type { Output } from './kv-command.ts';
+
+export const benchFailoverHelp = `weft bench failover: SIGKILL the leader of a local 3-node cluster under write load, N times,
+and measure what clients see: from the kill to the first write that commits afterwards.
+
+Usage: weft bench failover [--mode s-raft|raft|both] [--trials N] [flags]
+
+Flags:
+  --mode <m>              s-raft, raft or both (default both)
+  --trials <N>            leader kills per mode (default 20)
+  --nodes <n>             members (default 3)
+  --base-port <port>      node i serves peers and the etcd API on base-port + i (default 24000)
+  --http-base-port <port> node i serves HTTP on http-base-port + i (default 28000)
+  --heartbeat-ms <ms>     Raft heartbeat of every node (default 20)
+  --election-ticks <n>    Raft election timeout in heartbeats (default 10)
+  --load-clients <C>      writers keeping the cluster busy (default 8)
+  --warmup-ms <ms>        the kill comes at a random moment up to this far into each trial (default 2000)
+
+Prints a table, then one line per mode: mode=… p50_ms=… p99_ms=… max_ms=… trials=…`;
+
+export async function runBenchFailover(argv: readonly string[], out: Output = process.stdout): Promise<number> {
+  const { values } = parse(argv);
+  if (values.help === true) {
+    out.write(`${benchFailoverHelp}\n`);
+    return 0;
+  }
+  const mode = oneOf(['s-raft', 'raft', 'both'] as const)(values.mode ?? 'both', 'mode');
+  const trials = integer(1, 10_000)(values.trials ?? '20', 'trials');
+  const nodes = integer(3, 7)(values.nodes ?? '3', 'nodes');
+  const heartbeatMs = integer(1, 10_000, ' ms')(values['heartbeat-ms'] ?? '20', 'heartbeat-ms');
+  const electionTicks = integer(5, 1_000)(values['election-ticks'] ?? '10', 'election-ticks');
+  const loadClients = integer(1, 1_000)(values['load-clients'] ?? '8', 'load-clients');
+  const warmupMs = integer(100, 600_000, ' ms')(values['warmup-ms'] ?? '2000', 'warmup-ms');
+  const basePort = integer(1, 65_000)(values['base-port'] ?? '24000', 'base-port');
+  const httpBasePort = integer(1, 65_000)(values['http-base-port'] ?? '28000', 'http-base-port');
+  const lines: string[] = [];
+  out.write(
+    `failover: ${trials} leader kills per mode, ${nodes} members, heartbeat ${heartbeatMs} ms, ${loadClients} writers\n`,
+  );
+  out.write('mode     p50_ms   p99_ms   max_ms\n');
+  for (const consensus of mode === 'both' ? (['raft', 's-raft'] as const) : [mode]) {
+    const cluster = await LocalWeftCluster.start({
+      nodes,
+      basePort,
+      httpBasePort,
+      nodeArgs: [
+        '--consensus',
+        consensus,
+        '--heartbeat-ms',
+        String(heartbeatMs),
+        '--election-ticks',
+        String(electionTicks),
+      ],
+    });
+    try {
+      const sample = await measureFailover(cluster, { trials, loadClients, warmupMs, valueSizeBytes: 256, seed: 1 });
+      const { p50, p99, max } = summarize(sample);
+      out.write(
+        `${consensus.padEnd(7)}${p50.toFixed(1).padStart(8)} ${p99.toFixed(1).padStart(8)} ${max.toFixed(1).padStart(8)}\n`,
+      );
+      lines.push(
+        `mode=${consensus} p50_ms=${p50.toFixed(1)} p99_ms=${p99.toFixed(1)} max_ms=${max.toFixed(1)} trials=${trials}`,
+      );
+    } finally {
+      await cluster.stop();
+    }
+  }
+  out.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: {
+        mode: { type: 'string' },
+        trials: { type: 'string' },
+        nodes: { type: 'string' },
+        'base-port': { type: 'string' },
+        'http-base-port': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'election-ticks': { type: 'string' },
+        'load-clients': { type: 'string' },
+        'warmup-ms': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new ConfigError('arguments', `${(error as Error).message}; run weft bench failover --help`);
+  }
+}

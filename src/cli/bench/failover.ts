@@ -1,0 +1,96 @@
+import { KvClient } from '../../client/kv-client.ts';
+
+/** A cluster the failover bench can load, crash and mend: weft's own, or etcd's (bench/). */
+export interface FailoverTarget {
+  /** The etcd v3 endpoints of every running member. */
+  endpoints(): string[];
+  /** SIGKILL the current leader; resolves once the signal is sent. */
+  killLeader(): Promise<void>;
+  /** Restart the killed member and wait until the cluster is whole again. */
+  heal(): Promise<void>;
+}
+
+export interface FailoverOptions {
+  readonly trials: number;
+  /** Writers keeping the cluster busy while the leader dies. */
+  readonly loadClients: number;
+  /** The kill comes at a random moment this long into each trial's load. */
+  readonly warmupMs: number;
+  readonly valueSizeBytes: number;
+  readonly seed: number;
+}
+
+const probeGiveUpMs = 30_000;
+
+/**
+ * The client-visible cost of losing the leader: under a steady write load,
+ * SIGKILL the leader, then write with a fresh client until a write commits.
+ * Only writes issued after the kill count, so an acknowledgement the old
+ * leader sent just before dying cannot pass for a recovery. Returns one
+ * unavailability (ms) per trial.
+ */
+export async function measureFailover(target: FailoverTarget, options: FailoverOptions): Promise<number[]> {
+  const results: number[] = [];
+  let seed = options.seed;
+  for (let trial = 0; trial < options.trials; trial += 1) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const value = new Uint8Array(options.valueSizeBytes).fill(97);
+    const load = startLoad(target.endpoints(), options.loadClients, value);
+    await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
+    await target.killLeader();
+    const killedAt = performance.now();
+    results.push((await probeUntilWrite(target.endpoints(), value)) - killedAt);
+    await load.stop();
+    await target.heal();
+  }
+  return results;
+}
+
+async function probeUntilWrite(endpoints: string[], value: Uint8Array): Promise<number> {
+  const client = new KvClient({ endpoints, timeoutMs: 200, retries: 100, backoffMs: 1, backoffMaxMs: 5 });
+  const deadline = performance.now() + probeGiveUpMs;
+  try {
+    for (let attempt = 0; performance.now() < deadline; attempt += 1) {
+      try {
+        await client.put(`failover-probe/${attempt}`, value);
+        return performance.now();
+      } catch {
+        // Not yet: no leader, or the dead one. Try again at once.
+      }
+    }
+    throw new Error(`no write committed within ${probeGiveUpMs} ms of the leader's death`);
+  } finally {
+    client.close();
+  }
+}
+
+function startLoad(endpoints: string[], clients: number, value: Uint8Array): { stop(): Promise<void> } {
+  let stopped = false;
+  const writers = Array.from({ length: clients }, async (_, c) => {
+    const client = new KvClient({ endpoints: rotate(endpoints, c), timeoutMs: 2_000, backoffMs: 2, backoffMaxMs: 50 });
+    for (let i = 0; !stopped; i += 1) await client.put(`failover-load/${c}/${i % 100}`, value).catch(() => undefined);
+    client.close();
+  });
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(writers);
+    },
+  };
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % Math.max(1, items.length);
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** p50, p99 and max of a sample, in the sample's unit. */
+export function summarize(sample: readonly number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...sample].sort((a, b) => a - b);
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN };
+}

@@ -1,0 +1,127 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WeftError } from '../../core/errors.ts';
+import { SupervisedNode } from '../supervisor.ts';
+import type { FailoverTarget } from './failover.ts';
+
+interface Health {
+  pid: number;
+  kv: { leader: string; commit: number; applied: number } | null;
+}
+
+export interface LocalWeftOptions {
+  readonly nodes: number;
+  readonly basePort: number;
+  readonly httpBasePort: number;
+  /** Flags every node gets (--consensus, --heartbeat-ms, ...). */
+  readonly nodeArgs: readonly string[];
+}
+
+const readyTimeoutMs = 60_000;
+
+/**
+ * A weft cluster on loopback for the benchmarks: node i listens on
+ * basePort + i (peer and etcd API) and httpBasePort + i, with data in a
+ * fresh temporary directory. It can kill its leader with SIGKILL and mend
+ * itself, for the failover measurement.
+ */
+export class LocalWeftCluster implements FailoverTarget {
+  private readonly nodes = new Map<string, SupervisedNode>();
+  private readonly dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+  private killed: string | undefined;
+
+  private constructor(private readonly options: LocalWeftOptions) {}
+
+  static async start(options: LocalWeftOptions): Promise<LocalWeftCluster> {
+    const cluster = new LocalWeftCluster(options);
+    for (const id of cluster.ids()) cluster.launch(id);
+    await cluster.waitAllReady();
+    return cluster;
+  }
+
+  private ids(): string[] {
+    return Array.from({ length: this.options.nodes }, (_, i) => `n${i + 1}`);
+  }
+
+  private httpUrl(id: string): string {
+    return `http://127.0.0.1:${this.options.httpBasePort + Number(id.slice(1))}`;
+  }
+
+  endpoints(): string[] {
+    return this.ids()
+      .filter((id) => id !== this.killed)
+      .map((id) => `127.0.0.1:${this.options.basePort + Number(id.slice(1))}`);
+  }
+
+  private launch(id: string): void {
+    const peers = this.ids()
+      .map((n) => `${n}=127.0.0.1:${this.options.basePort + Number(n.slice(1))}`)
+      .join(',');
+    const args = [
+      ...['--id', id, '--peers', peers, '--http-port', String(this.options.httpBasePort + Number(id.slice(1)))],
+      ...['--data-dir', join(this.dir, id), '--log-level', 'warn', ...this.options.nodeArgs],
+    ];
+    this.nodes.set(id, new SupervisedNode({ id, args }, () => undefined));
+  }
+
+  async killLeader(): Promise<void> {
+    const leader = await this.leader();
+    const node = this.nodes.get(leader);
+    if (node === undefined) throw new WeftError('MEMBER_NOT_FOUND', `no process for the leader ${leader}`);
+    this.killed = leader;
+    node.signal('SIGKILL');
+    await node.exited;
+  }
+
+  async heal(): Promise<void> {
+    if (this.killed !== undefined) this.launch(this.killed);
+    this.killed = undefined;
+    await this.waitAllReady();
+    const leader = await this.leader();
+    const commit = (await health(this.httpUrl(leader)))?.kv?.commit ?? 0;
+    for (const id of this.ids())
+      await this.until(async () => ((await health(this.httpUrl(id)))?.kv?.applied ?? 0) >= commit);
+  }
+
+  async stop(): Promise<void> {
+    for (const node of this.nodes.values()) node.signal('SIGTERM');
+    await Promise.all([...this.nodes.values()].map((node) => node.exited));
+  }
+
+  private async leader(): Promise<string> {
+    let leader = '';
+    await this.until(async () => {
+      const reports = await Promise.all(
+        this.ids()
+          .filter((id) => id !== this.killed)
+          .map((id) => health(this.httpUrl(id))),
+      );
+      leader = reports[0]?.kv?.leader ?? '';
+      return leader !== '' && reports.every((h) => h?.kv?.leader === leader);
+    });
+    return leader;
+  }
+
+  private async waitAllReady(): Promise<void> {
+    for (const id of this.ids()) {
+      await this.until(async () => (await fetch(`${this.httpUrl(id)}/ready`).catch(() => undefined))?.status === 200);
+    }
+  }
+
+  private async until(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = performance.now() + readyTimeoutMs;
+    while (!(await condition())) {
+      if (performance.now() > deadline) throw new WeftError('TIMEOUT', 'the bench cluster did not settle in time');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+async function health(url: string): Promise<Health | undefined> {
+  try {
+    return (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).json()) as Health;
+  } catch {
+    return undefined;
+  }
+}

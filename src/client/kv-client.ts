@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { ConfigError } from '../core/errors.ts';
+import { prefixEnd } from '../kv/key-range.ts';
+import type {
+  DeleteRangeResponse,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../kv/types.ts';
+import { memberFromWire, statusFromWire, type MemberFields, type StatusFields } from '../kv/wire/cluster-wire.ts';
+import * as kvWire from '../kv/wire/kv-wire.ts';
+import { WEFT_METADATA, type WireHeader, type WireMember, type WireStatusResponse } from '../kv/wire/messages.ts';
+import { txnRequestToWire, txnResponseFromWire } from '../kv/wire/txn-wire.ts';
+import { headerFromWire, type HeaderFields } from '../kv/wire/wire-values.ts';
+import { backoffMs, sleep } from './backoff.ts';
+import { clientErrorOf, isRetryable, KvClientError } from './client-errors.ts';
+import { DEFAULT_CHANNEL_LIMITS, openChannel, unaryCall, type ChannelLimits, type EtcdMethod } from './etcd-channel.ts';
+
+export { KvClientError } from './client-errors.ts';
+export type Member = MemberFields;
+export type Status = StatusFields;
+export type Header = HeaderFields;
+
+export interface Reply<T> {
+  readonly header: Header;
+  readonly response: T;
+}
+
+export interface KvClientOptions {
+  /** The members' etcd-compatible gRPC endpoints, as host:port or http://host:port. */
+  readonly endpoints: readonly string[];
+  /** Upper bound for a whole call, retries included. @default 5000 */
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt, each on the next endpoint. @default 6 */
+  readonly retries?: number;
+  /** Back-off before the first retry; doubles up to backoffMaxMs. @default 25 */
+  readonly backoffMs?: number;
+  /** @default 1000 */
+  readonly backoffMaxMs?: number;
+  readonly channelLimits?: ChannelLimits;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  /** Overrides the client's timeoutMs for this call. */
+  readonly timeoutMs?: number;
+}
+
+export interface ReadCallOptions extends CallOptions {
+  /** @default 'linearizable' */
+  readonly consistency?: 'linearizable' | 'serializable';
+}
+
+/**
+ * A client of the etcd v3 gRPC API (weft or a real etcd). One channel per
+ * endpoint; calls stick to one endpoint and move to the next when it fails
+ * with an availability error (unreachable, no leader, leader changed,
+ * timed out, busy), backing off between attempts. Every write carries a
+ * request id in metadata, the same on each retry: weft applies it once; a
+ * real etcd ignores it, so there a retried write may apply twice.
+ */
+export class KvClient {
+  private readonly endpoints: readonly string[];
+  private readonly channels: grpc.Client[];
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private current = 0;
+
+  constructor(options: KvClientOptions) {
+    this.endpoints = options.endpoints.map(parseEndpoint);
+    if (this.endpoints.length === 0) throw new ConfigError('endpoints', 'give at least one endpoint (host:port)');
+    this.channels = this.endpoints.map((endpoint) =>
+      openChannel(endpoint, options.channelLimits ?? DEFAULT_CHANNEL_LIMITS),
+    );
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.retries = options.retries ?? 6;
+    this.baseBackoffMs = options.backoffMs ?? 25;
+    this.maxBackoffMs = options.backoffMaxMs ?? 1000;
+  }
+
+  /** One key, or with `prefix` every key starting with it. */
+  async get(
+    key: string | Uint8Array,
+    options: ReadCallOptions & { prefix?: boolean; revision?: number; limit?: number } = {},
+  ): Promise<Reply<RangeResponse>> {
+    const request: RangeRequest = {
+      ...keyRange(toBytes(key), options.prefix === true),
+      ...(options.revision !== undefined && { revision: options.revision }),
+      ...(options.limit !== undefined && { limit: options.limit }),
+    };
+    return this.range(request, options);
+  }
+
+  async range(request: RangeRequest, options: ReadCallOptions = {}): Promise<Reply<RangeResponse>> {
+    const wire = kvWire.rangeRequestToWire(request, options.consistency === 'serializable');
+    return this.reply('KV.Range', wire, options, false, kvWire.rangeResponseFromWire);
+  }
+
+  async put(
+    key: string | Uint8Array,
+    value: string | Uint8Array,
+    options: CallOptions & { prevKv?: boolean } = {},
+  ): Promise<Reply<PutResponse>> {
+    const wire = kvWire.putRequestToWire({ key: toBytes(key), value: toBytes(value), prevKv: options.prevKv ?? false });
+    return this.reply('KV.Put', wire, options, true, kvWire.putResponseFromWire);
+  }
+
+  /** One key, or with `prefix` every key starting with it. */
+  async delete(
+    key: string | Uint8Array,
+    options: CallOptions & { prefix?: boolean; prevKv?: boolean } = {},
+  ): Promise<Reply<DeleteRangeResponse>> {
+    const wire = kvWire.deleteRequestToWire({
+      ...keyRange(toBytes(key), options.prefix === true),
+      prevKv: options.prevKv ?? false,
+    });
+    return this.reply('KV.DeleteRange', wire, options, true, kvWire.deleteResponseFromWire);
+  }
+
+  /** A txn of ranges only is a read: `consistency` applies to it (etcd serves it serializable when every range is). */
+  async txn(request: TxnRequest, options: ReadCallOptions = {}): Promise<Reply<TxnResponse>> {
+    const wire = txnRequestToWire(request, options.consistency === 'serializable');
+    return this.reply('KV.Txn', wire, options, hasWrites(request), txnResponseFromWire);
+  }
+
+  async compact(revision: number, options: CallOptions & { physical?: boolean } = {}): Promise<Reply<object>> {
+    return this.reply('KV.Compact', { revision, physical: options.physical ?? false }, options, true, () => ({}));
+  }
+
+  async memberList(options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
+    return this.reply(
+      'Cluster.MemberList',
+      {},
+      options,
+      false,
+      (wire: { header?: WireHeader | null; members?: WireMember[] }) => (wire.members ?? []).map(memberFromWire),
+    );
+  }
+
+  /**
+   * Add a member (as a learner with `learner`). `name` is its weft node id;
+   * without one, weft names it after its peer address (m-…), as an
+   * etcdctl-added member would be named.
+   */
+  async memberAdd(
+    peerUrl: string,
+    options: CallOptions & { learner?: boolean; name?: string } = {},
+  ): Promise<Reply<{ member: Member; members: readonly Member[] }>> {
+    const extra = options.name === undefined ? undefined : { [WEFT_METADATA.memberName]: options.name };
+    return this.reply(
+      'Cluster.MemberAdd',
+      { peerURLs: [peerUrl], isLearner: options.learner ?? false },
+      options,
+      false,
+      (wire: { header?: WireHeader | null; member?: WireMember | null; members?: WireMember[] }) => ({
+        member: memberFromWire(wire.member ?? {}),
+        members: (wire.members ?? []).map(memberFromWire),
+      }),
+      extra,
+    );
+  }
+
+  async memberRemove(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
+    return this.reply('Cluster.MemberRemove', { ID: id.toString() }, options, false, membersOf);
+  }
+
+  async memberPromote(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
+    return this.reply('Cluster.MemberPromote', { ID: id.toString() }, options, false, membersOf);
+  }
+
+  /** The status of the member the client is talking to. */
+  async status(options: CallOptions = {}): Promise<Status> {
+    return statusFromWire(await this.call<WireStatusResponse>('Maintenance.Status', {}, options, false));
+  }
+
+  close(): void {
+    for (const channel of this.channels) channel.close();
+  }
+
+  private async reply<W extends { header?: WireHeader | null }, T>(
+    method: EtcdMethod,
+    request: object,
+    options: CallOptions,
+    isWrite: boolean,
+    decode: (wire: W) => T,
+    extraMetadata?: Readonly<Record<string, string>>,
+  ): Promise<Reply<T>> {
+    const wire = await this.call<W>(method, request, options, isWrite, extraMetadata);
+    return { header: headerFromWire(wire.header), response: decode(wire) };
+  }
+
+  /**
+   * One call with retries: on a retryable failure move to the next endpoint
+   * and back off; stop at the retry budget, the deadline or an abort.
+   */
+  private async call<W>(
+    method: EtcdMethod,
+    request: object,
+    options: CallOptions,
+    isWrite: boolean,
+    extraMetadata: Readonly<Record<string, string>> = {},
+  ): Promise<W> {
+    const deadline = Date.now() + (options.timeoutMs ?? this.timeoutMs);
+    const metadata = new grpc.Metadata();
+    if (isWrite) metadata.set(WEFT_METADATA.requestId, String(newRequestId()));
+    for (const [key, value] of Object.entries(extraMetadata)) metadata.set(key, value);
+    const signal = options.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      const index = this.current;
+      const endpoint = this.endpoints[index]!;
+      try {
+        if (signal?.aborted === true) throw abortError(method, endpoint);
+        return await unaryCall<W>(this.channels[index]!, method, request, {
+          deadline,
+          metadata,
+          ...(signal && { signal }),
+        });
+      } catch (error) {
+        if (signal?.aborted === true) throw abortError(method, endpoint);
+        const failure = clientErrorOf(error, endpoint);
+        if (!isRetryable(failure) || attempt >= this.retries || Date.now() >= deadline) throw failure;
+        // Concurrent calls that failed on the same endpoint move the client on once, not once each.
+        if (this.current === index) this.current = (index + 1) % this.endpoints.length;
+        const waitMs = Math.min(backoffMs(attempt + 1, this.baseBackoffMs, this.maxBackoffMs), deadline - Date.now());
+        await sleep(Math.max(0, waitMs), signal).catch(() => {
+          throw abortError(method, endpoint);
+        });
+      }
+    }
+  }
+}
+
+/** A call its caller aborted: never retried, unlike a server's ABORTED (a proposal dropped by a leader change). */
+function abortError(method: EtcdMethod, endpoint: string): KvClientError {
+  return new KvClientError('ABORTED', `${method} was aborted by the caller`, undefined, endpoint);
+}
+
+function parseEndpoint(endpoint: string): string {
+  const trimmed = endpoint
+    .trim()
+    .replace(/^http:\/\//, '')
+    .replace(/\/$/, '');
+  if (!/^[^/:]+:\d+$/.test(trimmed) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(trimmed)) {
+    throw new ConfigError(
+      'endpoints',
+      `${JSON.stringify(endpoint)} is not host:port or http://host:port (TLS is not supported)`,
+    );
+  }
+  return trimmed;
+}
+
+function toBytes(text: string | Uint8Array): Uint8Array {
+  return typeof text === 'string' ? new TextEncoder().encode(text) : text;
+}
+
+/** A key, or every key with that prefix; the empty prefix is every key (etcd's "\0" to "\0"). */
+function keyRange(key: Uint8Array, prefix: boolean): { key: Uint8Array; rangeEnd?: Uint8Array } {
+  if (!prefix) return { key };
+  if (key.length === 0) return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) };
+  return { key, rangeEnd: prefixEnd(key) };
+}
+
+function hasWrites(request: TxnRequest): boolean {
+  return [...request.success, ...request.failure].some(
+    (op) => op.type !== 'range' && (op.type !== 'txn' || hasWrites(op.request)),
+  );
+}
+
+/** A random non-zero id below 2^53 (what the server's metadata parser and the store's varint take). */
+function newRequestId(): number {
+  const bytes = randomBytes(7);
+  const id = (bytes.readUIntBE(0, 6) * 32 + (bytes[6]! & 31)) % Number.MAX_SAFE_INTEGER;
+  return id === 0 ? 1 : id;
+}
+
+function membersOf(wire: { header?: WireHeader | null; members?: WireMember[] }): readonly Member[] {
+  return (wire.members ?? []).map(memberFromWire);
+}

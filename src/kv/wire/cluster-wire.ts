@@ -1,0 +1,80 @@
+import type { WireHeader, WireMember, WireStatusResponse } from './messages.ts';
+import { headerFromWire, longToBigint, longToNumber, type HeaderFields } from './wire-values.ts';
+
+/**
+ * etcd's Member and StatusResponse between wire form and plain data, both
+ * directions. The shapes match src/node/kv-service.ts's ClusterMember and
+ * NodeStatus, so the server passes those straight in.
+ */
+export interface MemberFields {
+  readonly id: bigint;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+  readonly isLearner: boolean;
+  /** false for a member added but not started: etcd then sends an empty name. @default true */
+  readonly started?: boolean;
+}
+
+export function memberToWire(member: MemberFields): WireMember {
+  return {
+    ID: member.id.toString(),
+    name: member.started === false ? '' : member.name,
+    peerURLs: [...member.peerUrls],
+    clientURLs: [...member.clientUrls],
+    isLearner: member.isLearner,
+  };
+}
+
+export function memberFromWire(wire: WireMember): MemberFields {
+  return {
+    id: longToBigint(wire.ID),
+    name: wire.name ?? '',
+    peerUrls: wire.peerURLs ?? [],
+    clientUrls: wire.clientURLs ?? [],
+    isLearner: wire.isLearner ?? false,
+    started: (wire.name ?? '') !== '',
+  };
+}
+
+export interface StatusFields {
+  readonly header: HeaderFields;
+  readonly version: string;
+  readonly dbSizeBytes: number;
+  readonly leader: bigint;
+  readonly raftIndex: number;
+  readonly raftTerm: number;
+  readonly raftAppliedIndex: number;
+  readonly isLearner: boolean;
+  readonly errors: readonly string[];
+}
+
+export function statusToWire(status: StatusFields, header: WireHeader): WireStatusResponse {
+  return {
+    header,
+    version: status.version,
+    dbSize: status.dbSizeBytes,
+    // weft's store has no free pages to tell apart, so all of it is in use.
+    dbSizeInUse: status.dbSizeBytes,
+    leader: status.leader.toString(),
+    raftIndex: status.raftIndex,
+    raftTerm: status.raftTerm,
+    raftAppliedIndex: status.raftAppliedIndex,
+    isLearner: status.isLearner,
+    errors: [...status.errors],
+  };
+}
+
+export function statusFromWire(wire: WireStatusResponse): StatusFields {
+  return {
+    header: headerFromWire(wire.header),
+    version: wire.version ?? '',
+    dbSizeBytes: longToNumber(wire.dbSize),
+    leader: longToBigint(wire.leader),
+    raftIndex: longToNumber(wire.raftIndex),
+    raftTerm: longToNumber(wire.raftTerm),
+    raftAppliedIndex: longToNumber(wire.raftAppliedIndex),
+    isLearner: wire.isLearner ?? false,
+    errors: wire.errors ?? [],
+  };
+}

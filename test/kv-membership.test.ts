@@ -1,0 +1,98 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { KvClient } from '../src/client/kv-client.ts';
+import { etcdctl, requireEtcdctl } from './helpers/etcdctl.ts';
+import { ProcessCluster } from './helpers/process-cluster.ts';
+import { runWeft, sleep } from './helpers/weft-process.ts';
+
+describe('membership at run time and etcdctl, real processes on loopback', () => {
+  const clusters: ProcessCluster[] = [];
+  after(async () => {
+    for (const cluster of clusters) await cluster.stopAll();
+  });
+
+  it('etcdctl drives the cluster; a learner joins from a snapshot and is promoted; a removed member stops serving', async () => {
+    requireEtcdctl();
+    const cluster = await ProcessCluster.start(3, ['--snapshot-entries', '100']);
+    clusters.push(cluster);
+    const endpoints = cluster.endpoints().join(',');
+
+    // etcdctl 3.4 against the whole cluster.
+    assert.equal((await etcdctl(endpoints, ['put', 'color', 'red'])).stdout, 'OK\n');
+    const revision = Number(
+      JSON.parse((await etcdctl(endpoints, ['get', 'color', '-w', 'json'])).stdout).header.revision,
+    );
+    await etcdctl(endpoints, ['put', 'color', 'blue']);
+    assert.equal(
+      (await etcdctl(endpoints, ['get', 'color', '--rev', String(revision), '--print-value-only'])).stdout,
+      'red\n',
+    );
+    assert.equal((await etcdctl(endpoints, ['get', 'col', '--prefix'])).stdout, 'color\nblue\n');
+    const txn = await etcdctl(endpoints, ['txn'], 'value("color") = "blue"\n\nput color green\n\nput color black\n\n');
+    assert.match(txn.stdout, /^SUCCESS\n\nOK\n/);
+    assert.equal((await etcdctl(endpoints, ['del', 'color'])).stdout, '1\n');
+    assert.match((await etcdctl(endpoints, ['compaction', String(revision + 1)])).stdout, /compacted revision/);
+    const old = await etcdctl(endpoints, ['get', 'color', '--rev', String(revision)]);
+    assert.equal(old.error, 'Error: etcdserver: mvcc: required revision has been compacted');
+    const status = await etcdctl(endpoints, ['endpoint', 'status', '-w', 'json']);
+    const leaders = (
+      JSON.parse(status.stdout) as { Status: { leader: string; header: { member_id: string } } }[]
+    ).filter((s) => s.Status.leader === s.Status.header.member_id);
+    assert.equal(leaders.length, 1, 'endpoint status shows exactly one leader');
+
+    // Enough writes for several snapshots: a new member must start from one.
+    const client = new KvClient({ endpoints: cluster.endpoints() });
+    for (let i = 0; i < 300; i += 1) await client.put(`bulk/${i}`, `v${i}`);
+
+    const added = await runWeft([
+      'member',
+      'add',
+      'n4',
+      cluster.peerAddress('n4'),
+      '--learner',
+      '--endpoints',
+      endpoints,
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const peers = ['n1', 'n2', 'n3', 'n4'].map((id) => `${id}=${cluster.peerAddress(id)}`).join(',');
+    cluster.define('n4', ['--cluster-state', 'existing', '--peers', peers, '--snapshot-entries', '100']);
+    cluster.launch('n4');
+    await cluster.waitReady('n4');
+    await cluster.caughtUp('n4', await cluster.leader());
+    const snapshots = readdirSync(join(cluster.dataDir('n4'), 'snap')).filter((name) => name.endsWith('.snap'));
+    assert.ok(snapshots.length > 0, 'the learner was brought up from a snapshot');
+    const serializable = await new KvClient({ endpoints: [cluster.peerAddress('n4')] }).get('bulk/', {
+      prefix: true,
+      consistency: 'serializable',
+    });
+    assert.equal(serializable.response.count, 300, 'the learner holds every key');
+
+    const promoted = await runWeft(['member', 'promote', 'n4', '--endpoints', endpoints]);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    const list = await etcdctl(endpoints, ['member', 'list']);
+    assert.equal(list.stdout.trim().split('\n').length, 4);
+    assert.doesNotMatch(list.stdout, /, true\n/, 'no learner left');
+
+    const leader = await cluster.leader();
+    const removed = cluster.ids.find((id) => id !== leader && id !== 'n4')!;
+    const removal = await runWeft(['member', 'remove', removed, '--endpoints', endpoints]);
+    assert.equal(removal.code, 0, removal.stderr);
+    let health = await cluster.health(removed);
+    for (let waited = 0; health?.kv?.voters.includes(removed) !== false && waited < 10_000; waited += 100) {
+      await sleep(100);
+      health = await cluster.health(removed);
+    }
+    const answer = await fetch(`${cluster.httpUrl(removed)}/health`);
+    assert.equal(answer.status, 503, 'a removed member reports itself unhealthy');
+    assert.match(((await answer.json()) as { unhealthy: string }).unhealthy, /removed/);
+    const refused = await new KvClient({ endpoints: [cluster.peerAddress(removed)], retries: 0 }).put('x', 'y').then(
+      () => 'accepted',
+      (error: Error) => error.message,
+    );
+    // etcd's answer from a removed member (ErrStopped), which etcd clients know.
+    assert.match(refused, /etcdserver: server stopped/);
+    client.close();
+  });
+});
