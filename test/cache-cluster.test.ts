@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestOrigin } from './helpers/cache-kit.ts';
 import { freePortRange } from './helpers/ports.ts';
+import { waitRingConverged } from './helpers/ring-converged.ts';
 import { runWeft, waitForStatus, WeftProcess } from './helpers/weft-process.ts';
 
 const names = ['n1', 'n2', 'n3'];
@@ -38,6 +39,11 @@ async function cacheGet(entry: string, target: string): Promise<Answer> {
   };
 }
 
+async function cacheStats(entry: string): Promise<{ replicasSent: number }> {
+  const response = await fetch(`${entry}/v1/cache/stats`, { signal: AbortSignal.timeout(20_000) });
+  return (await response.json()) as { replicasSent: number };
+}
+
 before(async () => {
   origin = await TestOrigin.start();
   const dir = mkdtempSync(join(tmpdir(), 'weft-cache-'));
@@ -54,6 +60,7 @@ before(async () => {
       ]),
   );
   await Promise.all(urls.map((url) => waitForStatus(`${url}/ready`, 200, 60_000)));
+  await waitRingConverged(urls, 60_000);
 });
 after(async () => {
   nodes.forEach((n) => n.kill());
@@ -117,7 +124,14 @@ describe('web cache on three weft processes', () => {
     assert.ok(victim !== undefined, `some URL is owned by n2 or n3: ${owners.join(' ')}`);
     const owned = paths.filter((_, i) => owners[i] === victim);
     const hot = owned[0]!;
-    for (let i = 0; i < 10; i += 1) await cacheGet(urls[0]!, origin.url(hot));
+    // Make the URL hot (--cache-hot-rps 5) until the victim has copied it to its successor: the
+    // copy is sent in the background, so wait for the victim to count it rather than for a time.
+    const victimUrl = urls[names.indexOf(victim)]!;
+    const sentBefore = (await cacheStats(victimUrl)).replicasSent;
+    for (let burst = 0; (await cacheStats(victimUrl)).replicasSent === sentBefore; burst += 1) {
+      assert.ok(burst < 20, `${victim} copied no hot URL to its successor after ${burst} bursts of 10 requests`);
+      await Promise.all(Array.from({ length: 10 }, () => cacheGet(urls[0]!, origin.url(hot))));
+    }
     nodes[names.indexOf(victim)]!.child.kill('SIGKILL');
     const live = urls.filter((_, i) => names[i] !== victim);
     for (const path of owned) {
