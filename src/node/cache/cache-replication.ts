@@ -7,12 +7,12 @@ import type { CacheMetrics } from './cache-metrics.ts';
 import type { CacheDht } from './cache-routing.ts';
 import {
   cacheMethods,
-  decodeJson,
+  decodePurgeAnswer,
+  decodePurgeRequest,
   decodeReplica,
   encodeJson,
   encodeReplica,
   type PurgeAnswer,
-  type PurgeRequest,
 } from './cache-wire.ts';
 import type { NearCache } from './near-cache.ts';
 import type { CacheRequest } from './owner-cache.ts';
@@ -54,7 +54,7 @@ export class CacheReplication {
       return new Uint8Array(0);
     });
     deps.transport.handle(cacheMethods.purge, async (payload) => {
-      const request = decodeJson<PurgeRequest>(payload, cacheMethods.purge);
+      const request = decodePurgeRequest(payload);
       const checked = normalizeUrl(request.url);
       if (!checked.ok) throw new WeftError('URL_INVALID', checked.reason);
       const href = checked.url.href;
@@ -89,11 +89,10 @@ export class CacheReplication {
     targets.delete(this.deps.transport.address);
     const answers = await Promise.allSettled(
       [...targets].map(async (address) =>
-        decodeJson<PurgeAnswer>(
+        decodePurgeAnswer(
           await this.deps.transport.request(address, cacheMethods.purge, encodeJson({ url: href, local: true }), {
             timeoutMs: peerTimeoutMs,
           }),
-          cacheMethods.purge,
         ),
       ),
     );

@@ -15,7 +15,8 @@ import { OwnerRouting, type CacheDht } from './cache-routing.ts';
 import {
   cacheMethods,
   decodeAnswer,
-  decodeJson,
+  decodeGetRequest,
+  decodePurgeAnswer,
   encodeAnswer,
   encodeJson,
   type GetRequest,
@@ -128,7 +129,7 @@ export class WebCache {
     this.entryHot = new HotKeys({ thresholdPerSecond: config.cacheHotRps, maxTracked: hotTrackedMax });
     this.forwardTimeoutMs = config.cacheOriginTimeoutMs + forwardSlackMs;
     const serve = (payload: Uint8Array, from: string): Promise<Uint8Array> =>
-      this.serveForPeer(decodeJson<GetRequest>(payload, cacheMethods.get), from);
+      this.serveForPeer(decodeGetRequest(payload), from);
     transport.handle(cacheMethods.get, (payload, context) => serve(payload, context.from));
     this.calls = new StreamCalls(transport, cacheMethods.get, serve);
   }
@@ -164,11 +165,10 @@ export class WebCache {
       id,
       () => this.replication.purgeEverywhere(url.href),
       async (address) =>
-        decodeJson<PurgeAnswer>(
+        decodePurgeAnswer(
           await this.deps.transport.request(address, cacheMethods.purge, encodeJson({ url: url.href, local: false }), {
             timeoutMs: this.forwardTimeoutMs,
           }),
-          cacheMethods.purge,
         ),
     );
     return { ...answer, removed: answer.removed + nearRemoved };
