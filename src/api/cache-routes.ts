@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { clientNotModified, notModifiedFields } from '../cache/conditional.ts';
 import type { HeaderMap } from '../cache/freshness.ts';
 import { WeftError } from '../core/errors.ts';
 import type { PurgeAnswer } from '../node/cache/cache-wire.ts';
+import type { Logger } from '../node/logger.ts';
 import { forwardedFields, type CacheAnswer } from '../node/cache/owner-cache.ts';
 import type { CacheStats } from '../node/cache/web-cache.ts';
 
@@ -20,21 +22,17 @@ const readFields = [...forwardedFields, 'cache-control', 'pragma', 'if-none-matc
  * The web cache over HTTP (docs/cache.md): GET and HEAD /cache?url=, DELETE
  * /cache?url=, GET /v1/cache/stats. Errors are JSON with a 4xx status for
  * the request, 403 for a refused origin, 502/504 for an origin that failed.
+ * GET and HEAD are answered by answerCache on the raw request, whether they
+ * come through this route or through the server's fast path (cacheFastPath).
  */
-export function registerCacheRoutes(app: FastifyInstance, cache: CacheApi): void {
-  app.get('/cache', async (request, reply) => {
-    try {
-      const fields = requestFields(request);
-      const answer = await cache.get(urlParameter(request), fields);
-      send(request, fields, reply, answer);
-      return reply;
-    } catch (error) {
-      return fail(reply, error);
-    }
+export function registerCacheRoutes(app: FastifyInstance, cache: CacheApi, log: Logger): void {
+  app.get('/cache', (request, reply) => {
+    reply.hijack();
+    return answerCache(cache, log, request.raw, reply.raw);
   });
   app.delete('/cache', async (request, reply) => {
     try {
-      return await cache.purge(urlParameter(request));
+      return await cache.purge(urlParameter(request.raw.url ?? ''));
     } catch (error) {
       return fail(reply, error);
     }
@@ -42,23 +40,89 @@ export function registerCacheRoutes(app: FastifyInstance, cache: CacheApi): void
   app.get('/v1/cache/stats', async () => cache.stats());
 }
 
-function urlParameter(request: FastifyRequest): string {
-  const query = request.query as Record<string, unknown>;
-  const url = query['url'];
+/**
+ * A request listener to run before fastify's: it answers GET and HEAD
+ * /cache?url= itself and returns true, or returns false for fastify to
+ * route. The cache hit is what the nginx comparison measures, and fastify's
+ * routing, hooks and reply pipeline cost more than the hit itself
+ * (docs/results.md#web-cache); `answered` counts the request as fastify's
+ * onResponse hook counts the others.
+ */
+export function cacheFastPath(
+  cache: CacheApi,
+  log: Logger,
+  answered: (method: string, status: number) => void,
+): (request: IncomingMessage, response: ServerResponse) => boolean {
+  return (request, response) => {
+    const { method, url } = request;
+    if ((method !== 'GET' && method !== 'HEAD') || url === undefined || !isCachePath(url)) return false;
+    const done = answerCache(cache, log, request, response);
+    if (done === undefined) answered(method, response.statusCode);
+    else void done.then(() => answered(method, response.statusCode));
+    return true;
+  };
+}
+
+/** `/cache` or `/cache?...`, as fastify's router would match the route. */
+function isCachePath(url: string): boolean {
+  return url.startsWith('/cache') && (url.length === 6 || url.charCodeAt(6) === 63); /* ? */
+}
+
+/**
+ * Answer a GET or HEAD of /cache?url= on the raw request: one writeHead
+ * with a flat header list, then the stored bytes, or a JSON error. A hit is
+ * answered synchronously (undefined); otherwise the promise settles once
+ * the answer is written, and never rejects.
+ */
+export function answerCache(
+  cache: CacheApi,
+  log: Logger,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> | undefined {
+  let fields: HeaderMap;
+  let answer: CacheAnswer | Promise<CacheAnswer>;
+  try {
+    fields = requestFields(request);
+    answer = cache.get(urlParameter(request.url ?? ''), fields);
+  } catch (error) {
+    writeError(log, response, error);
+    return undefined;
+  }
+  if (!(answer instanceof Promise)) {
+    writeAnswer(request, fields, response, answer);
+    return undefined;
+  }
+  return answer.then(
+    (done) => writeAnswer(request, fields, response, done),
+    (error: unknown) => writeError(log, response, error),
+  );
+}
+
+/** The `url` query parameter of a request URL, decoded; anything else in the query is refused. */
+function urlParameter(requestUrl: string): string {
+  const at = requestUrl.indexOf('?');
+  const query = new URLSearchParams(at < 0 ? '' : requestUrl.slice(at + 1));
+  let urls = 0;
   let extra = false;
-  for (const key in query) extra ||= key !== 'url';
+  for (const key of query.keys()) {
+    if (key === 'url') urls += 1;
+    else extra = true;
+  }
   if (extra) {
-    const others = Object.keys(query).filter((k) => k !== 'url');
+    const others = [...new Set(query.keys())].filter((k) => k !== 'url');
     throw new WeftError(
       'URL_INVALID',
       `unexpected query parameters ${others.join(', ')}: encode the whole URL, e.g. ?url=${encodeURIComponent('http://host/a?b=1&c=2')}`,
     );
   }
-  if (typeof url !== 'string') throw new WeftError('URL_INVALID', 'give the URL to fetch once, as ?url=<encoded URL>');
+  const url = query.get('url');
+  if (urls !== 1 || url === null)
+    throw new WeftError('URL_INVALID', 'give the URL to fetch once, as ?url=<encoded URL>');
   return url;
 }
 
-function requestFields(request: FastifyRequest): HeaderMap {
+function requestFields(request: IncomingMessage): HeaderMap {
   const fields: Record<string, string> = {};
   for (const name of readFields) {
     const value = request.headers[name];
@@ -67,13 +131,7 @@ function requestFields(request: FastifyRequest): HeaderMap {
   return fields;
 }
 
-/**
- * Write the answer straight to the socket: one writeHead with a flat header
- * list, then the stored bytes. This skips fastify's reply pipeline (the
- * hit path is what the nginx comparison measures); onResponse hooks still
- * run. A HEAD gets the headers only.
- */
-function send(request: FastifyRequest, fields: HeaderMap, reply: FastifyReply, answer: CacheAnswer): void {
+function writeAnswer(request: IncomingMessage, fields: HeaderMap, response: ServerResponse, answer: CacheAnswer): void {
   const notModified = clientNotModified(fields, answer.status, answer.headers);
   const list: string[] = [];
   if (notModified) {
@@ -86,9 +144,25 @@ function send(request: FastifyRequest, fields: HeaderMap, reply: FastifyReply, a
     list.push('content-length', String(answer.body.length));
   }
   list.push('age', String(answer.ageSeconds), 'x-cache', answer.result, 'x-cache-node', answer.node);
-  reply.hijack();
-  reply.raw.writeHead(notModified ? 304 : answer.status, list);
-  reply.raw.end(notModified || request.method === 'HEAD' ? undefined : answer.body);
+  response.writeHead(notModified ? 304 : answer.status, list);
+  response.end(notModified || request.method === 'HEAD' ? undefined : answer.body);
+}
+
+/** A typed error as its JSON status; anything else is a 500 INTERNAL, as fastify's error handler would answer. */
+function writeError(log: Logger, response: ServerResponse, error: unknown): void {
+  const known = error instanceof WeftError;
+  if (!known) log.error({ err: error }, 'cache request failed');
+  const body = JSON.stringify({
+    error: {
+      code: known ? error.code : 'INTERNAL',
+      message: error instanceof Error ? error.message : String(error),
+    },
+  });
+  response.writeHead(known ? statusOf(error) : 500, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }
 
 function fail(reply: FastifyReply, error: unknown): FastifyReply {

@@ -128,7 +128,7 @@ export async function startCacheRing(count: number, options: RingOptions = {}): 
       ...(options.clock !== undefined ? { clock: options.clock.read } : {}),
     });
     const app = Fastify({ logger: false });
-    registerCacheRoutes(app, cache);
+    registerCacheRoutes(app, cache, silent);
     return { id: config.id, transport, dht, cache, app, registry };
   });
   for (const node of nodes) node.dht.start();

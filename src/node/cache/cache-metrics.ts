@@ -53,7 +53,7 @@ export class CacheMetrics {
   private readonly requests: Counter<'result'>;
   private readonly events: Counter<'event'>;
   private readonly originSeconds: Histogram;
-  /** Label children bound once: counting a hit hashes no label set. */
+  /** Label children bound once per result, not built per answer. */
   private readonly byResult: Record<
     CacheResult,
     { total: 'hits' | 'misses' | 'revalidated' | 'stale'; counter: { inc(): void } }
