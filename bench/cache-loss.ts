@@ -5,7 +5,7 @@
 // then Zipf(1.0) over --urls URLs, --concurrency requests in flight; a hit
 // is X-Cache HIT or STALE, an error counts as a miss. Prints the ratio of
 // the --window-s seconds before the kill, of the window after it, and their
-// quotient.
+// quotient, and answers and hit ratio second by second.
 //   node --import tsx bench/cache-loss.ts --entries url,url --origin url --kill-pid P
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,8 @@ const windows: Record<'steady' | 'loss', Window> = {
   steady: { hits: 0, answers: 0, errors: 0, kinds: new Map() },
   loss: { hits: 0, answers: 0, errors: 0, kinds: new Map() },
 };
+/** Answers and hits per second of the measured run, to show when the loss hurts and for how long. */
+const perSecond: { answers: number; hits: number }[] = [];
 let started = performance.now();
 const killAtMs = warmupMs + windowMs;
 const endAtMs = killAtMs + windowMs;
@@ -91,7 +93,14 @@ async function client(index: number): Promise<void> {
     const target = `${values.origin}/obj-${drawRank()}`;
     const entry = entries[(index + i) % entries.length] ?? '';
     const { hit, error } = await ask(`${entry}/cache?url=${encodeURIComponent(target)}`);
-    const window = windowAt(performance.now() - started);
+    const doneMs = performance.now() - started;
+    const second = Math.floor(doneMs / 1000);
+    if (second < Math.ceil(endAtMs / 1000)) {
+      const slot = (perSecond[second] ??= { answers: 0, hits: 0 });
+      slot.answers += 1;
+      if (hit) slot.hits += 1;
+    }
+    const window = windowAt(doneMs);
     if (window === undefined) continue;
     window.answers += 1;
     if (hit) window.hits += 1;
@@ -126,6 +135,10 @@ console.log(
     `after the kill: ${windows.loss.answers} answers, hit ratio ${(loss * 100).toFixed(1)}%, ${windows.loss.errors} errors${kinds(windows.loss)}; ` +
     `load average ${loadavg()[0]?.toFixed(1)}`,
 );
+const timeline = Array.from(perSecond, (slot, second) =>
+  slot === undefined ? `${second}s -` : `${second}s ${slot.answers}/${((slot.hits / slot.answers) * 100).toFixed(0)}%`,
+);
+console.log(`answers/hit ratio per second (kill at ${killAtMs / 1000}s): ${timeline.join(' ')}`);
 console.log(
   `steady_hit_ratio=${steady.toFixed(3)} loss_hit_ratio=${loss.toFixed(3)} loss_vs_steady=${(steady === 0 ? 0 : loss / steady).toFixed(3)}`,
 );
