@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { parseAllowlist } from '../../cache/address-policy.ts';
 import { defaultFreshnessOptions, requestDirectives, type HeaderMap } from '../../cache/freshness.ts';
@@ -9,6 +10,7 @@ import { isWeftError, WeftError } from '../../core/errors.ts';
 import type { Id } from '../../koorde/id-space.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
 import type { Logger } from '../logger.ts';
+import type { DhtConfig } from '../dht/dht-config.ts';
 import type { CacheConfig } from './cache-config.ts';
 import { CacheMetrics, hitRatio, type CacheTotals } from './cache-metrics.ts';
 import { OwnerRouting, type CacheDht } from './cache-routing.ts';
@@ -33,7 +35,8 @@ export interface WebCacheDeps {
   readonly nodeId: string;
   readonly transport: PeerTransport;
   readonly dht: CacheDht;
-  readonly config: CacheConfig;
+  /** The cache's settings, and the DHT's round, which sets how long to wait for a re-forming ring. */
+  readonly config: CacheConfig & Pick<DhtConfig, 'dhtStabilizeMs'>;
   readonly log: Logger;
   readonly registry: Registry;
   readonly resolver?: Resolver;
@@ -64,6 +67,8 @@ interface Looked {
 
 /** Time a forwarded request may take beyond the owner's origin deadline. */
 const forwardSlackMs = 2_000;
+/** DHT rounds an entry node waits for a re-forming ring to name an owner before it answers as a stand-in. */
+const noRouteRounds = 2;
 
 /**
  * The web cache role of a node. As an entry node it takes client requests,
@@ -224,20 +229,37 @@ export class WebCache {
   private async viaOwner(request: CacheRequest, id: Id, hot: boolean, nearCached: boolean): Promise<Looked> {
     const { url, headers } = request;
     const local = (): Promise<CacheAnswer> => Promise.resolve(this.serveAsOwner(request, hot, undefined));
-    let answer: CacheAnswer;
-    try {
-      answer = await this.routing.withOwner(id, local, (address, standIn) =>
-        this.forward(address, { url: url.href, headers, hot, standIn }),
-      );
-    } catch (error) {
-      // While the ring re-forms after a loss, a lookup can find no owner: answer as a stand-in
-      // (store or origin) rather than fail. Single flight is then per node, for that moment only.
-      if (!isWeftError(error, 'NO_ROUTE')) throw error;
-      this.deps.log.debug({ url: url.href, err: error.message }, 'no owner found; answering as a stand-in');
-      answer = await local();
+    let answer: CacheAnswer | undefined;
+    for (let round = 0; answer === undefined; round += 1) {
+      try {
+        answer = await this.routing.withOwner(id, local, (address, standIn) =>
+          this.forward(address, { url: url.href, headers, hot, standIn }),
+        );
+      } catch (error) {
+        // While the ring re-forms after a loss, a lookup can find no owner. Wait for the DHT's
+        // rounds to repair it (the owner, or the successor holding the hot copies, then answers,
+        // and single flight stays cluster-wide); past that, answer as a stand-in (store or
+        // origin) rather than fail, single flight then being per node.
+        if (!isWeftError(error, 'NO_ROUTE')) throw error;
+        if (round < noRouteRounds) {
+          await this.pause(this.deps.config.dhtStabilizeMs);
+          continue;
+        }
+        this.deps.log.debug({ url: url.href, err: error.message }, 'no owner found; answering as a stand-in');
+        answer = await local();
+      }
     }
     if (nearCached && answer.node !== this.deps.nodeId) this.near.put(url.href, headers, answer);
     return { answer, near: false };
+  }
+
+  /** Wait `ms`, or fail with ABORTED when the node stops. */
+  private async pause(ms: number): Promise<void> {
+    try {
+      await delay(ms, undefined, { signal: this.stopping.signal });
+    } catch {
+      throw new WeftError('ABORTED', 'the node is stopping');
+    }
   }
 
   /** Ask the owner over the message stream; a full queue falls back to a unary call. */
