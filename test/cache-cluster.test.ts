@@ -124,13 +124,14 @@ describe('web cache on three weft processes', () => {
     assert.ok(victim !== undefined, `some URL is owned by n2 or n3: ${owners.join(' ')}`);
     const owned = paths.filter((_, i) => owners[i] === victim);
     const hot = owned[0]!;
-    // Make the URL hot (--cache-hot-rps 5) until the victim has copied it to its successor: the
-    // copy is sent in the background, so wait for the victim to count it rather than for a time.
+    // Make the URL hot (--cache-hot-rps 5), through every node as clients of a hot URL would, until
+    // the victim has copied it to its successor: the copy is sent in the background, so wait for
+    // the victim to count it rather than for a time.
     const victimUrl = urls[names.indexOf(victim)]!;
     const sentBefore = (await cacheStats(victimUrl)).replicasSent;
     for (let burst = 0; (await cacheStats(victimUrl)).replicasSent === sentBefore; burst += 1) {
-      assert.ok(burst < 20, `${victim} copied no hot URL to its successor after ${burst} bursts of 10 requests`);
-      await Promise.all(Array.from({ length: 10 }, () => cacheGet(urls[0]!, origin.url(hot))));
+      assert.ok(burst < 20, `${victim} copied no hot URL to its successor after ${burst} bursts of 12 requests`);
+      await Promise.all(Array.from({ length: 12 }, (_, i) => cacheGet(urls[i % 3]!, origin.url(hot))));
     }
     nodes[names.indexOf(victim)]!.child.kill('SIGKILL');
     const live = urls.filter((_, i) => names[i] !== victim);
