@@ -55,6 +55,8 @@ const leaderMessages = new Set<Message['type']>(['app', 'heartbeat', 'snap', 'ti
 export class RaftLoop {
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
+  /** The batch of committed entries being applied, if any (see applyInBackground). */
+  private applying: Promise<void> = Promise.resolve();
   private drainAgain = false;
   private stopped = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
@@ -159,6 +161,7 @@ export class RaftLoop {
     this.stopped = true;
     clearInterval(this.timer);
     while (this.draining) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.applying;
     const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
     for (const waiter of this.proposals.values()) waiter.reject(stopping);
     this.proposals.clear();
@@ -229,7 +232,10 @@ export class RaftLoop {
   }
 
   private async handle(ready: Ready): Promise<void> {
-    if (ready.snapshot !== undefined) await this.install(ready.snapshot);
+    if (ready.snapshot !== undefined) {
+      await this.applying;
+      await this.install(ready.snapshot);
+    }
     const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessages.has(m.type)) : [];
     this.send(early);
     if (ready.entries.length > 0 || ready.mustSync) {
@@ -239,12 +245,31 @@ export class RaftLoop {
       });
     }
     this.send(early.length === 0 ? ready.messages : ready.messages.filter((m) => !early.includes(m)));
-    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+    // The previous batch was applied while this one was written to the WAL;
+    // one batch at a time keeps the applies in order and bounds the backlog.
+    await this.applying;
+    if (ready.committedEntries.length > 0) this.applying = this.applyInBackground(ready.committedEntries);
     this.reads.onReadStates(ready.readStates);
     this.node.advance(ready);
-    this.reads.onApplied();
     if (ready.softState !== undefined) this.onSoftState(ready.softState.role, ready.softState.leader);
     await this.maybeSnapshot();
+  }
+
+  /**
+   * Apply committed entries without holding up the loop: the next Ready's
+   * disk write overlaps this one's apply. Entries are durable in the WAL
+   * already, and reads and proposals wait on the store's own applied index,
+   * so nothing is answered before its entry is applied here.
+   */
+  private async applyInBackground(entries: readonly Entry[]): Promise<void> {
+    try {
+      await this.apply(entries);
+      this.reads.onApplied();
+    } catch (error) {
+      this.stopped = true;
+      clearInterval(this.timer);
+      this.onFatal(error);
+    }
   }
 
   private async install(meta: SnapshotMeta): Promise<void> {
@@ -289,8 +314,9 @@ export class RaftLoop {
   }
 
   private async maybeSnapshot(): Promise<void> {
+    if (this.node.status().applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
+    await this.applying;
     const applied = this.kv.appliedIndex;
-    if (applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
     await this.kv.sync();
     const point = this.node.appliedSnapshotMeta();
     assert(point.index === applied, 'Raft and the store agree on the applied index');
