@@ -8,7 +8,7 @@ import type { RaftConfig } from '../../raft/config.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
 import type { Message } from '../../raft/messages.ts';
-import { RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
+import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
 import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
 import { SnapshotStore } from '../../storage/snapshot-store.ts';
@@ -39,9 +39,6 @@ interface ProposalWaiter {
   resolve(result: ApplyResult | undefined): void;
   reject(error: Error): void;
 }
-
-/** Raft message types a leader may send before its own write is durable (thesis §10.2.1). */
-const leaderMessages = new Set<Message['type']>(['app', 'heartbeat', 'snap', 'timeoutNow']);
 
 /**
  * Runs one Raft member on real time, disk and network: ticks from a timer,
@@ -152,6 +149,10 @@ export class RaftLoop {
     this.snapshotTransfer.serve();
     this.timer = setInterval(() => {
       this.node.tick();
+      // While a Ready is on its way to disk, a leader's heartbeats (and any
+      // appends so far) leave now rather than after the fsync: under a busy
+      // disk an fsync can take longer than S-Raft's promotion wait.
+      if (this.draining) this.send(this.node.takeLeaderMessages());
       this.kick();
     }, this.options.tickMs);
     this.kick();
@@ -236,7 +237,7 @@ export class RaftLoop {
       await this.applying;
       await this.install(ready.snapshot);
     }
-    const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessages.has(m.type)) : [];
+    const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessageTypes.has(m.type)) : [];
     this.send(early);
     if (ready.entries.length > 0 || ready.mustSync) {
       await this.wal.append({
