@@ -24,7 +24,7 @@ const impureGlobals = [
 ].map((name) => ({ name, message: 'Pure layers take time and I/O as parameters (DESIGN.md).' }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.weft/', 'web/dist/', 'coverage/'] },
+  { ignores: ['node_modules/', '.weft/', 'web/dist/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

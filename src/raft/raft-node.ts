@@ -46,6 +46,9 @@ export interface Ready {
  * output as Ready/advance pairs. Not thread-safe, and needs no threads: the
  * driver owns it and calls it from one loop.
  */
+/** Messages only a leader sends, none of which waits for its own disk. */
+export const leaderMessageTypes: ReadonlySet<Message['type']> = new Set(['app', 'heartbeat', 'snap', 'timeoutNow']);
+
 export class RaftNode {
   private readonly raft: Raft;
   private persistedHardState: HardState;
@@ -167,6 +170,21 @@ export class RaftNode {
     raft.readStates = [];
     this.outstanding = ready;
     return ready;
+  }
+
+  /**
+   * Take the leader's replication messages (appends, heartbeats, snapshots,
+   * timeoutNow) produced since the last ready(), to send while the driver
+   * is still persisting that Ready. They promise nothing about this node's
+   * disk (thesis §10.2.1), so a slow fsync must not hold them back: a leader
+   * whose heartbeats wait behind its disk looks dead to its followers.
+   */
+  takeLeaderMessages(): Message[] {
+    const raft = this.raft;
+    if (raft.role !== 'leader') return [];
+    const taken = raft.messages.filter((m) => leaderMessageTypes.has(m.type));
+    if (taken.length > 0) raft.messages = raft.messages.filter((m) => !leaderMessageTypes.has(m.type));
+    return taken;
   }
 
   /** The driver did everything `ready` asked. */

@@ -381,8 +381,12 @@ export class Raft {
       // candidate (e.g. one rejoining after a partition) gets no vote.
       const inLease = this.config.checkQuorum && this.leader !== '' && this.electionElapsed < this.config.electionTicks;
       // S-Raft: the leader's rank-0 successor may be heard before the lease
-      // ends (only it: that is what makes its takeover fast).
-      if (inLease && !m.transfer && m.from !== this.rankZero()) return false;
+      // ends (only it: that is what makes its takeover fast), by a follower
+      // that has missed a heartbeat too. A leader, or a follower that still
+      // hears the leader, refuses: then it is rank 0 that is slow (a starved
+      // process, a bad link), and a healthy leader must not be deposed.
+      const missedLeader = this.role !== 'leader' && this.electionElapsed >= this.config.promotionTicks - 1;
+      if (inLease && !m.transfer && !(m.from === this.rankZero() && missedLeader)) return false;
     }
     if (m.type === 'preVote') return true;
     // A granted pre-vote comes back in our future term; it does not move us there.

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WeftError } from '../../core/errors.ts';
-import { SupervisedNode } from '../supervisor.ts';
+import { describeExit, SupervisedNode } from '../supervisor.ts';
 import type { FailoverTarget } from './failover.ts';
 
 interface Health {
@@ -30,6 +30,9 @@ export class LocalWeftCluster implements FailoverTarget {
   private readonly nodes = new Map<string, SupervisedNode>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
   private killed: string | undefined;
+  /** Why a node the cluster needs has died, if one has: the waits fail with it rather than time out. */
+  private crashed: string | undefined;
+  private stopping = false;
 
   private constructor(private readonly options: LocalWeftOptions) {}
 
@@ -62,7 +65,12 @@ export class LocalWeftCluster implements FailoverTarget {
       ...['--id', id, '--peers', peers, '--http-port', String(this.options.httpBasePort + Number(id.slice(1)))],
       ...['--data-dir', join(this.dir, id), '--log-level', 'warn', ...this.options.nodeArgs],
     ];
-    this.nodes.set(id, new SupervisedNode({ id, args }, () => undefined));
+    const node = new SupervisedNode({ id, args }, () => undefined);
+    this.nodes.set(id, node);
+    void node.exited.then((exit) => {
+      if (this.nodes.get(id) === node && this.killed !== id && !this.stopping)
+        this.crashed = `${id} ${describeExit(exit)}`;
+    });
   }
 
   async killLeader(): Promise<void> {
@@ -85,6 +93,7 @@ export class LocalWeftCluster implements FailoverTarget {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const node of this.nodes.values()) node.signal('SIGTERM');
     await Promise.all([...this.nodes.values()].map((node) => node.exited));
   }
@@ -112,6 +121,7 @@ export class LocalWeftCluster implements FailoverTarget {
   private async until(condition: () => Promise<boolean>): Promise<void> {
     const deadline = performance.now() + readyTimeoutMs;
     while (!(await condition())) {
+      if (this.crashed !== undefined) throw new WeftError('ABORTED', `bench node ${this.crashed}`);
       if (performance.now() > deadline) throw new WeftError('TIMEOUT', 'the bench cluster did not settle in time');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -8,7 +8,7 @@ import type { RaftConfig } from '../../raft/config.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
 import type { Message } from '../../raft/messages.ts';
-import { RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
+import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
 import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
 import { SnapshotStore } from '../../storage/snapshot-store.ts';
@@ -40,9 +40,6 @@ interface ProposalWaiter {
   reject(error: Error): void;
 }
 
-/** Raft message types a leader may send before its own write is durable (thesis §10.2.1). */
-const leaderMessages = new Set<Message['type']>(['app', 'heartbeat', 'snap', 'timeoutNow']);
-
 /**
  * Runs one Raft member on real time, disk and network: ticks from a timer,
  * and for each Ready, in the order the Ready contract demands, installs a
@@ -55,6 +52,8 @@ const leaderMessages = new Set<Message['type']>(['app', 'heartbeat', 'snap', 'ti
 export class RaftLoop {
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
+  /** The batch of committed entries being applied, if any (see applyInBackground). */
+  private applying: Promise<void> = Promise.resolve();
   private drainAgain = false;
   private stopped = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
@@ -150,6 +149,10 @@ export class RaftLoop {
     this.snapshotTransfer.serve();
     this.timer = setInterval(() => {
       this.node.tick();
+      // While a Ready is on its way to disk, a leader's heartbeats (and any
+      // appends so far) leave now rather than after the fsync: under a busy
+      // disk an fsync can take longer than S-Raft's promotion wait.
+      if (this.draining) this.send(this.node.takeLeaderMessages());
       this.kick();
     }, this.options.tickMs);
     this.kick();
@@ -159,6 +162,7 @@ export class RaftLoop {
     this.stopped = true;
     clearInterval(this.timer);
     while (this.draining) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.applying;
     const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
     for (const waiter of this.proposals.values()) waiter.reject(stopping);
     this.proposals.clear();
@@ -229,8 +233,11 @@ export class RaftLoop {
   }
 
   private async handle(ready: Ready): Promise<void> {
-    if (ready.snapshot !== undefined) await this.install(ready.snapshot);
-    const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessages.has(m.type)) : [];
+    if (ready.snapshot !== undefined) {
+      await this.applying;
+      await this.install(ready.snapshot);
+    }
+    const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessageTypes.has(m.type)) : [];
     this.send(early);
     if (ready.entries.length > 0 || ready.mustSync) {
       await this.wal.append({
@@ -239,12 +246,31 @@ export class RaftLoop {
       });
     }
     this.send(early.length === 0 ? ready.messages : ready.messages.filter((m) => !early.includes(m)));
-    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+    // The previous batch was applied while this one was written to the WAL;
+    // one batch at a time keeps the applies in order and bounds the backlog.
+    await this.applying;
+    if (ready.committedEntries.length > 0) this.applying = this.applyInBackground(ready.committedEntries);
     this.reads.onReadStates(ready.readStates);
     this.node.advance(ready);
-    this.reads.onApplied();
     if (ready.softState !== undefined) this.onSoftState(ready.softState.role, ready.softState.leader);
     await this.maybeSnapshot();
+  }
+
+  /**
+   * Apply committed entries without holding up the loop: the next Ready's
+   * disk write overlaps this one's apply. Entries are durable in the WAL
+   * already, and reads and proposals wait on the store's own applied index,
+   * so nothing is answered before its entry is applied here.
+   */
+  private async applyInBackground(entries: readonly Entry[]): Promise<void> {
+    try {
+      await this.apply(entries);
+      this.reads.onApplied();
+    } catch (error) {
+      this.stopped = true;
+      clearInterval(this.timer);
+      this.onFatal(error);
+    }
   }
 
   private async install(meta: SnapshotMeta): Promise<void> {
@@ -289,8 +315,9 @@ export class RaftLoop {
   }
 
   private async maybeSnapshot(): Promise<void> {
+    if (this.node.status().applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
+    await this.applying;
     const applied = this.kv.appliedIndex;
-    if (applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
     await this.kv.sync();
     const point = this.node.appliedSnapshotMeta();
     assert(point.index === applied, 'Raft and the store agree on the applied index');
