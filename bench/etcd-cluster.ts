@@ -27,6 +27,8 @@ export class EtcdCluster implements FailoverTarget {
   private readonly processes = new Map<number, ChildProcess>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'etcd-bench-'));
   private killed: number | undefined;
+  /** Resolves when the killed member's process has exited. */
+  private exited: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: EtcdClusterOptions) {}
 
@@ -43,20 +45,24 @@ export class EtcdCluster implements FailoverTarget {
       .map((i) => this.endpoint(i));
   }
 
-  async killLeader(): Promise<void> {
+  async killLeader(): Promise<number> {
     const statuses = await this.settle();
     const leaderIndex = statuses.findIndex((s) => s.header.memberId === s.leader);
     const index = this.endpoints().map((e) => this.indexOf(e))[leaderIndex];
     const child = index === undefined ? undefined : this.processes.get(index);
     if (index === undefined || child === undefined) throw new Error('no etcd process is the leader');
     this.killed = index;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.exited = new Promise((resolve) => child.once('exit', resolve));
+    const at = performance.now();
     child.kill('SIGKILL');
-    await exited;
+    return at;
   }
 
   async heal(): Promise<void> {
-    if (this.killed !== undefined) this.launch(this.killed);
+    if (this.killed !== undefined) {
+      await this.exited;
+      this.launch(this.killed);
+    }
     this.killed = undefined;
     const statuses = await this.settle();
     const leader = statuses.find((s) => s.header.memberId === s.leader);

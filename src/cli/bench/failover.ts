@@ -4,9 +4,13 @@ import { KvClient } from '../../client/kv-client.ts';
 export interface FailoverTarget {
   /** The etcd v3 endpoints of every running member. */
   endpoints(): string[];
-  /** SIGKILL the current leader; resolves once the signal is sent. */
-  killLeader(): Promise<void>;
-  /** Restart the killed member and wait until the cluster is whole again. */
+  /**
+   * SIGKILL the current leader. Resolves, as soon as the signal is sent, with
+   * the moment it was (performance.now()): the clock starts there, not when
+   * the process's exit is noticed, which can come later on a busy machine.
+   */
+  killLeader(): Promise<number>;
+  /** Wait for the killed member's exit, restart it and wait until the cluster is whole again. */
   heal(): Promise<void>;
 }
 
@@ -37,8 +41,7 @@ export async function measureFailover(target: FailoverTarget, options: FailoverO
     const value = new Uint8Array(options.valueSizeBytes).fill(97);
     const load = startLoad(target.endpoints(), options.loadClients, value);
     await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
-    await target.killLeader();
-    const killedAt = performance.now();
+    const killedAt = await target.killLeader();
     results.push((await probeUntilWrite(target.endpoints(), value)) - killedAt);
     await load.stop();
     await target.heal();

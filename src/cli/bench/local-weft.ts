@@ -73,17 +73,21 @@ export class LocalWeftCluster implements FailoverTarget {
     });
   }
 
-  async killLeader(): Promise<void> {
+  async killLeader(): Promise<number> {
     const leader = await this.leader();
     const node = this.nodes.get(leader);
     if (node === undefined) throw new WeftError('MEMBER_NOT_FOUND', `no process for the leader ${leader}`);
     this.killed = leader;
+    const at = performance.now();
     node.signal('SIGKILL');
-    await node.exited;
+    return at;
   }
 
   async heal(): Promise<void> {
-    if (this.killed !== undefined) this.launch(this.killed);
+    if (this.killed !== undefined) {
+      await this.nodes.get(this.killed)?.exited;
+      this.launch(this.killed);
+    }
     this.killed = undefined;
     await this.waitAllReady();
     const leader = await this.leader();
