@@ -41,14 +41,14 @@ export interface Ready {
   readonly mustSync: boolean;
 }
 
+/** Messages only a leader sends, none of which waits for its own disk. */
+export const leaderMessageTypes: ReadonlySet<Message['type']> = new Set(['app', 'heartbeat', 'snap', 'timeoutNow']);
+
 /**
  * The public face of one Raft member: inputs (step, tick, propose, …) and
  * output as Ready/advance pairs. Not thread-safe, and needs no threads: the
  * driver owns it and calls it from one loop.
  */
-/** Messages only a leader sends, none of which waits for its own disk. */
-export const leaderMessageTypes: ReadonlySet<Message['type']> = new Set(['app', 'heartbeat', 'snap', 'timeoutNow']);
-
 export class RaftNode {
   private readonly raft: Raft;
   private persistedHardState: HardState;
