@@ -210,6 +210,7 @@ function statusOf(error: WeftError): number {
     case 'NOT_IN_RING':
     case 'NOT_OWNER':
     case 'PEER_UNREACHABLE':
+    case 'OVERLOADED':
     case 'ABORTED':
       return 503;
     default:
