@@ -106,7 +106,7 @@ export function decodeAnswer(payload: Uint8Array): WireAnswer {
     node: check.string('node'),
     freshMs: check.count('freshMs'),
     body,
-    ...(check.field('bodyStream') === undefined ? {} : { bodyStream: check.count('bodyStream') }),
+    ...(check.field('bodyStream') === undefined ? {} : { bodyStream: check.id('bodyStream') }),
   };
 }
 
@@ -207,6 +207,15 @@ class Shape {
   count(name: string): number {
     const value = this.record[name];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) this.fail(`${name} is not a number >= 0`);
+    return value;
+  }
+
+  /** A u32, as the ids of bodies sent in parts. */
+  id(name: string): number {
+    const value = this.record[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      this.fail(`${name} is not a u32`);
+    }
     return value;
   }
 

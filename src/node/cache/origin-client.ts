@@ -304,7 +304,15 @@ function streamed(
       throw new WeftError('ORIGIN_UNREACHABLE', `${url.href}: the origin closed the connection mid-body`);
     }
   }
-  return Readable.from(chunks(), { objectMode: false });
+  const body = Readable.from(chunks(), { objectMode: false });
+  // Destroying the body ends the generator only once its pending read settles: close the socket
+  // first, so a client that leaves frees the origin connection now, not at the next chunk.
+  const destroyBody = body._destroy.bind(body);
+  body._destroy = (error, callback) => {
+    response.destroy();
+    destroyBody(error, callback);
+  };
+  return body;
 }
 
 function unreachable(url: CacheUrl, address: string, error: Error): WeftError {

@@ -167,6 +167,30 @@ describe('large responses are streamed, uncached', () => {
     });
   }
 
+  it('a client that leaves mid-body closes the origin connection', { timeout: 30_000 }, async () => {
+    const owner = nodes[1]!;
+    const { path, others } = pathOwnedBy(owner, 'big-leave');
+    const originClosed = new Promise<void>((resolve) => {
+      origin.on(path, (_request, response) => {
+        response.on('close', () => resolve());
+        response.writeHead(200, { 'cache-control': 'max-age=60' });
+        for (let i = 0; i < chunks / 2; i += 1) response.write(chunkOf(i));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      const request = httpGet(`${bases.get(others[0]!)}/cache?url=${encodeURIComponent(url(path))}`, (response) => {
+        response.once('data', () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      request.on('error', (error) => {
+        if (!request.destroyed) reject(error);
+      });
+    });
+    await originClosed;
+  });
+
   it('the owner lost mid-body: the client sees an aborted transfer', { timeout: 30_000 }, async () => {
     const owner = nodes[2]!;
     const { path, others } = pathOwnedBy(owner, 'big-crash');
