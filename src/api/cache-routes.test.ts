@@ -299,11 +299,36 @@ describe('web cache: purge, errors and limits', () => {
     assert.equal((await node.app.inject({ method: 'GET', url: '/cache' })).statusCode, 400);
   });
 
-  it('an object over --cache-max-object-bytes is a 502 ORIGIN_TOO_LARGE', async () => {
-    origin.serve(path, { 'cache-control': 'max-age=60' }, 'x'.repeat(5000));
+  it('an object over --cache-max-object-bytes is passed through uncached (MISS), not refused', async () => {
+    const body = 'x'.repeat(5000);
+    origin.serve(path, { 'cache-control': 'max-age=60', 'content-length': '5000' }, body);
+    const before = node.cache.stats().passThrough;
+    for (let i = 0; i < 2; i += 1) {
+      const answer = await get();
+      assert.equal(answer.statusCode, 200);
+      assert.equal(answer.headers['x-cache'], 'MISS');
+      assert.equal(answer.headers['content-length'], '5000');
+      assert.equal(answer.body, body);
+    }
+    assert.equal(origin.count(path), 2, 'never stored: each request goes to the origin');
+    assert.equal(node.cache.stats().passThrough - before, 2);
+    const head = await node.app.inject({ method: 'HEAD', url: `/cache?url=${encodeURIComponent(url(path))}` });
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.headers['content-length'], '5000');
+    assert.equal(head.body, '');
+  });
+
+  it('a body with no Content-Length that grows past the limit is passed through whole, chunked', async () => {
+    origin.on(path, (_request, response) => {
+      response.writeHead(200, { 'cache-control': 'max-age=60' });
+      for (let i = 0; i < 10; i += 1) response.write(`${i}`.repeat(1000));
+      response.end();
+    });
     const answer = await get();
-    assert.equal(answer.statusCode, 502);
-    assert.equal(answer.json().error.code, 'ORIGIN_TOO_LARGE');
+    assert.equal(answer.statusCode, 200);
+    assert.equal(answer.headers['x-cache'], 'MISS');
+    assert.equal(answer.headers['content-length'], undefined);
+    assert.equal(answer.body, Array.from({ length: 10 }, (_, i) => `${i}`.repeat(1000)).join(''));
   });
 
   it('an origin that does not answer in time is a 504 ORIGIN_TIMEOUT, never a hang', async () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { clientNotModified, notModifiedFields } from '../cache/conditional.ts';
 import type { HeaderMap } from '../cache/freshness.ts';
@@ -132,6 +133,10 @@ function requestFields(request: IncomingMessage): HeaderMap {
 }
 
 function writeAnswer(request: IncomingMessage, fields: HeaderMap, response: ServerResponse, answer: CacheAnswer): void {
+  if (answer.stream !== undefined) {
+    writeStreamed(request, response, answer, answer.stream);
+    return;
+  }
   const notModified = clientNotModified(fields, answer.status, answer.headers);
   const list: string[] = [];
   if (notModified) {
@@ -146,6 +151,26 @@ function writeAnswer(request: IncomingMessage, fields: HeaderMap, response: Serv
   list.push('age', String(answer.ageSeconds), 'x-cache', answer.result, 'x-cache-node', answer.node);
   response.writeHead(notModified ? 304 : answer.status, list);
   response.end(notModified || request.method === 'HEAD' ? undefined : answer.body);
+}
+
+/**
+ * A body too large to store, passed through as it arrives (with the origin's
+ * Content-Length when it gave one, chunked otherwise). If the body breaks
+ * off (the origin or the owner failed), the connection is destroyed, so the
+ * client sees an aborted transfer, never a short body that looks complete.
+ */
+function writeStreamed(request: IncomingMessage, response: ServerResponse, answer: CacheAnswer, body: Readable): void {
+  const list: string[] = [];
+  for (const name in answer.headers) list.push(name, answer.headers[name] ?? '');
+  list.push('age', String(answer.ageSeconds), 'x-cache', answer.result, 'x-cache-node', answer.node);
+  response.writeHead(answer.status, list);
+  if (request.method === 'HEAD') {
+    body.destroy();
+    response.end();
+    return;
+  }
+  // pipeline destroys both sides on a failure either way (a client that left stops the origin fetch).
+  pipeline(body, response, () => undefined);
 }
 
 /** A typed error as its JSON status; anything else is a 500 INTERNAL, as fastify's error handler would answer. */
@@ -185,6 +210,7 @@ function statusOf(error: WeftError): number {
     case 'NOT_IN_RING':
     case 'NOT_OWNER':
     case 'PEER_UNREACHABLE':
+    case 'OVERLOADED':
     case 'ABORTED':
       return 503;
     default:

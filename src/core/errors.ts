@@ -61,7 +61,6 @@ export type ErrorCode =
   | 'ORIGIN_REFUSED'
   | 'ORIGIN_UNREACHABLE'
   | 'ORIGIN_TIMEOUT'
-  | 'ORIGIN_TOO_LARGE'
   | 'TOO_MANY_REDIRECTS'
   | 'NOT_CACHED'
   // The etcd-compatible API (src/api/etcd): no lease of that id exists.

@@ -28,7 +28,7 @@ export const cacheConfigSchema: Schema<CacheConfig> = {
     default: 256 * mib,
   },
   cacheMaxObjectBytes: {
-    doc: `Largest response the web cache fetches and stores, in bytes (at most ${maxObjectBytesLimit}); a larger one is refused with 502 ORIGIN_TOO_LARGE`,
+    doc: `Largest response the web cache stores, in bytes (at most ${maxObjectBytesLimit}); a larger one is streamed to the client uncached (X-Cache: MISS)`,
     placeholder: '<bytes>',
     parse: integer(1024, maxObjectBytesLimit),
     default: 8 * mib,

@@ -21,6 +21,8 @@ export interface CacheTotals {
   /** Origin fetches refused by the address check (no connection was made). */
   refused: number;
   evictions: number;
+  /** Responses too large to store (over --cache-max-object-bytes), streamed to the client uncached. */
+  passThrough: number;
   replicasSent: number;
   replicasReceived: number;
 }
@@ -47,6 +49,7 @@ export class CacheMetrics {
     originErrors: 0,
     refused: 0,
     evictions: 0,
+    passThrough: 0,
     replicasSent: 0,
     replicasReceived: 0,
   };
@@ -77,7 +80,7 @@ export class CacheMetrics {
     };
     this.events = new Counter({
       name: 'weft_cache_events_total',
-      help: 'Web cache work: near_hit, revalidation, stale_serve, coalesced, origin_fetch, origin_error, origin_refused, eviction, replica_sent, replica_received',
+      help: 'Web cache work: near_hit, revalidation, stale_serve, coalesced, origin_fetch, origin_error, origin_refused, eviction, pass_through (too large to store, streamed uncached), replica_sent, replica_received',
       labelNames: ['event'],
       registers,
     });

@@ -2,6 +2,7 @@
 // and a payload of the wrong shape (another version, a broken peer) is a
 // DECODE_FAILED naming the field, before any of it reaches the cache.
 import { strict as assert } from 'node:assert';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { isWeftError } from '../../core/errors.ts';
 import {
@@ -43,6 +44,8 @@ const rejectsWith = (decode: () => unknown, pattern: RegExp): void => {
 describe('cache wire', () => {
   it('round-trips answers, replicas and requests', () => {
     assert.deepEqual(decodeAnswer(encodeAnswer(answer)), answer);
+    const streamed = { ...answer, body: Buffer.alloc(0), stream: Readable.from([]) };
+    assert.deepEqual(decodeAnswer(encodeAnswer(streamed, 7)), { ...answer, body: Buffer.alloc(0), bodyStream: 7 });
     const freshness = {
       responseTimeMs: 1_000,
       correctedInitialAgeSeconds: 0,
@@ -77,6 +80,7 @@ describe('cache wire', () => {
     rejectsWith(() => decodeAnswer(answerFrame({ ...head, status: 42 })), /status is not an HTTP status/);
     rejectsWith(() => decodeAnswer(answerFrame({ ...head, result: 'MAYBE' })), /not an X-Cache value/);
     rejectsWith(() => decodeAnswer(answerFrame({ ...head, ageSeconds: -1 })), /ageSeconds/);
+    rejectsWith(() => decodeAnswer(answerFrame({ ...head, bodyStream: 1.5 })), /bodyStream is not a u32/);
     rejectsWith(() => decodeAnswer(answerFrame({ ...head, headers: { 'x-a': 'one\r\nset-cookie: b' } })), /x-a/);
     rejectsWith(() => decodeAnswer(answerFrame({ ...head, headers: { 'bad name': 'v' } })), /field name/);
     rejectsWith(() => decodeGetRequest(encodeJson({ url: 'u', headers: {}, hot: 'yes', standIn: false })), /hot/);

@@ -16,6 +16,8 @@ export const cacheMethods = {
    * (stream-calls.ts), or as a unary call when the stream's queue is full.
    */
   get: 'cache.get',
+  /** A body too large for one message (passed through uncached), owner to entry node in chunks: body-streams.ts. */
+  body: 'cache.body',
   /** Purge a URL: at the owner, everywhere it is held; with `local`, on the receiving node only. */
   purge: 'cache.purge',
   /** The owner keeps a hot URL's response on its successor too. */
@@ -81,12 +83,16 @@ export function decodePurgeAnswer(payload: Uint8Array): PurgeAnswer {
   return { url: check.string('url'), removed: check.count('removed'), nodes: check.count('nodes') };
 }
 
-export function encodeAnswer(answer: CacheAnswer): Uint8Array {
-  const { body, ...head } = answer;
-  return frame(head, body);
+/** An answer as it crosses: a streamed body (CacheAnswer.stream) travels on its own as `bodyStream` (body-streams.ts). */
+export type WireAnswer = Omit<CacheAnswer, 'stream'> & { readonly bodyStream?: number };
+
+export function encodeAnswer(answer: CacheAnswer, bodyStream?: number): Uint8Array {
+  const { status, headers, ageSeconds, result, node, freshMs, body } = answer;
+  const head = { status, headers, ageSeconds, result, node, freshMs };
+  return frame(bodyStream === undefined ? head : { ...head, bodyStream }, body);
 }
 
-export function decodeAnswer(payload: Uint8Array): CacheAnswer {
+export function decodeAnswer(payload: Uint8Array): WireAnswer {
   const { head, body } = unframe(payload, 'cache answer');
   const check = new Shape(head, 'cache answer');
   const result = check.string('result');
@@ -100,6 +106,7 @@ export function decodeAnswer(payload: Uint8Array): CacheAnswer {
     node: check.string('node'),
     freshMs: check.count('freshMs'),
     body,
+    ...(check.field('bodyStream') === undefined ? {} : { bodyStream: check.id('bodyStream') }),
   };
 }
 
@@ -200,6 +207,15 @@ class Shape {
   count(name: string): number {
     const value = this.record[name];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) this.fail(`${name} is not a number >= 0`);
+    return value;
+  }
+
+  /** A u32, as the ids of bodies sent in parts. */
+  id(name: string): number {
+    const value = this.record[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      this.fail(`${name} is not a u32`);
+    }
     return value;
   }
 

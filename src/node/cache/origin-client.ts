@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { Readable } from 'node:stream';
 import { judgeAddress, type Allowlist } from '../../cache/address-policy.ts';
 import type { HeaderMap } from '../../cache/freshness.ts';
 import { normalizeUrl, type CacheUrl } from '../../cache/url-key.ts';
@@ -17,7 +18,7 @@ export interface OriginLimits {
   /** The whole fetch, redirects included. */
   readonly timeoutMs: number;
   readonly maxRedirects: number;
-  /** Largest response body accepted. */
+  /** Largest response body read whole (and so stored); a larger one is streamed (`stream`). */
   readonly maxBodyBytes: number;
 }
 
@@ -25,7 +26,15 @@ export interface OriginResponse {
   readonly status: number;
   /** Without hop-by-hop fields; repeated fields joined. */
   readonly headers: HeaderMap;
+  /** The whole body; empty when `stream` is set. */
   readonly body: Buffer;
+  /**
+   * A body over maxBodyBytes (declared, or found while reading): the whole
+   * body as a stream, read with backpressure, never stored. Its consumer
+   * must read it to the end or destroy it (which closes the origin
+   * connection). It fails, rather than ends, if the origin's body breaks off.
+   */
+  readonly stream?: Readable;
   readonly redirects: number;
   /** A 302/303/307 was followed: the answer is only good for this request. */
   readonly temporaryRedirect: boolean;
@@ -78,7 +87,7 @@ export class OriginClient {
       for (let redirects = 0; ; redirects += 1) {
         const address = await this.addressOf(target);
         const requestTimeMs = this.options.clock();
-        const response = await this.once(target, address, headers, signal);
+        const response = await this.once(target, address, headers, signal, stop);
         const location = response.headers['location'];
         if (!redirectStatuses.has(response.status) || location === undefined || limits.maxRedirects === 0) {
           return { ...response, redirects, temporaryRedirect, requestTimeMs };
@@ -89,6 +98,7 @@ export class OriginClient {
             `${url.href} redirected more than ${limits.maxRedirects} times; raise --cache-max-redirects or fetch the final URL`,
           );
         }
+        response.stream?.destroy();
         temporaryRedirect ||= ![301, 308].includes(response.status);
         target = redirectTarget(target, location);
       }
@@ -134,8 +144,20 @@ export class OriginClient {
     );
   }
 
-  private once(url: CacheUrl, address: string, headers: Record<string, string>, signal: AbortSignal) {
-    const { maxBodyBytes } = this.options.limits;
+  /**
+   * One request. `signal` (the fetch's deadline, or the node stopping)
+   * aborts it until the body is read whole; a body handed on as a stream
+   * leaves that deadline behind and gets an idle one instead (see streamed),
+   * so a large download is not cut at --cache-origin-timeout-ms.
+   */
+  private once(
+    url: CacheUrl,
+    address: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    stop: AbortSignal,
+  ) {
+    const { maxBodyBytes, timeoutMs } = this.options.limits;
     const family = address.includes(':') ? 6 : 4;
     const pinned: LookupFunction = (_host, options, callback) => {
       if (options.all === true)
@@ -155,38 +177,46 @@ export class OriginClient {
           headers: { ...headers, via: '1.1 weft' },
           agent: this.agents[url.protocol],
           lookup: pinned,
-          signal,
         },
         (response) => {
           const responseTimeMs = this.options.clock();
+          const head = {
+            status: response.statusCode ?? 502,
+            headers: endToEnd(response.headers),
+            body: Buffer.alloc(0),
+            responseTimeMs,
+          };
           const declared = Number(response.headers['content-length'] ?? 0);
           if (declared > maxBodyBytes) {
-            response.destroy();
-            reject(tooLarge(url, maxBodyBytes));
+            signal.removeEventListener('abort', abort);
+            resolve({ ...head, stream: streamed([], response, { url, address, stop, idleMs: timeoutMs }) });
             return;
           }
           const chunks: Buffer[] = [];
           let bytes = 0;
-          response.on('data', (chunk: Buffer) => {
+          const onData = (chunk: Buffer): void => {
             bytes += chunk.length;
-            if (bytes > maxBodyBytes) {
-              response.destroy();
-              reject(tooLarge(url, maxBodyBytes));
-              return;
-            }
             chunks.push(chunk);
-          });
+            if (bytes <= maxBodyBytes) return;
+            // Longer than it said, or undeclared: what came so far, then the rest as it comes.
+            response.pause();
+            response.off('data', onData);
+            response.off('end', onEnd);
+            signal.removeEventListener('abort', abort);
+            resolve({ ...head, stream: streamed(chunks, response, { url, address, stop, idleMs: timeoutMs }) });
+          };
+          const onEnd = (): void => resolve({ ...head, body: Buffer.concat(chunks, bytes) });
+          response.on('data', onData);
           response.on('error', (error) => reject(unreachable(url, address, error)));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 502,
-              headers: endToEnd(response.headers),
-              body: Buffer.concat(chunks, bytes),
-              responseTimeMs,
-            }),
-          );
+          response.on('end', onEnd);
         },
       );
+      const abort = (): void => {
+        request.destroy(signal.reason as Error);
+      };
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+      request.on('close', () => signal.removeEventListener('abort', abort));
       request.on('error', (error) => reject(unreachable(url, address, error)));
       request.end();
     });
@@ -226,11 +256,63 @@ function endToEnd(raw: http.IncomingHttpHeaders): Record<string, string> {
   return headers;
 }
 
-function tooLarge(url: CacheUrl, maxBodyBytes: number): WeftError {
-  return new WeftError(
-    'ORIGIN_TOO_LARGE',
-    `${url.href} is larger than ${maxBodyBytes} bytes, the largest object weft caches (--cache-max-object-bytes)`,
-  );
+/**
+ * A body too large to store, as a stream: `first` (already read), then the
+ * rest of `response` as the consumer reads it. Pulling through the async
+ * iterator keeps the origin socket paused while the consumer is slow;
+ * destroying the stream closes the origin connection. Waiting for the
+ * origin has an idle deadline (`idleMs` for each chunk; time the consumer
+ * takes does not count). A body cut short (the origin closed early, went
+ * idle, or the node is stopping) fails the stream rather than ending it.
+ */
+function streamed(
+  first: readonly Buffer[],
+  response: http.IncomingMessage,
+  context: { readonly url: CacheUrl; readonly address: string; readonly stop: AbortSignal; readonly idleMs: number },
+): Readable {
+  const { url, address, stop, idleMs } = context;
+  let failure: WeftError | undefined;
+  const fail = (error: WeftError): void => {
+    failure ??= error;
+    response.destroy(error);
+  };
+  const stopping = (): void => fail(new WeftError('ABORTED', 'the node is stopping'));
+  async function* chunks(): AsyncGenerator<Buffer> {
+    stop.addEventListener('abort', stopping, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      yield* first;
+      const reading = response[Symbol.asyncIterator]();
+      for (;;) {
+        timer = setTimeout(
+          () => fail(new WeftError('ORIGIN_TIMEOUT', `${url.href} sent no part of its body for ${idleMs} ms`)),
+          idleMs,
+        );
+        const next = (await reading.next()) as IteratorResult<Buffer>;
+        clearTimeout(timer);
+        if (next.done === true) break;
+        yield next.value;
+      }
+    } catch (error) {
+      throw failure ?? unreachable(url, address, error as Error);
+    } finally {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', stopping);
+      response.destroy();
+    }
+    if (!response.complete) {
+      throw new WeftError('ORIGIN_UNREACHABLE', `${url.href}: the origin closed the connection mid-body`);
+    }
+  }
+  const body = Readable.from(chunks(), { objectMode: false });
+  // Destroying the body ends the generator only once its pending read settles: close the socket
+  // first, so a client that leaves frees the origin connection now, not at the next chunk.
+  const destroyBody = body._destroy.bind(body);
+  body._destroy = (error, callback) => {
+    response.destroy();
+    destroyBody(error, callback);
+  };
+  return body;
 }
 
 function unreachable(url: CacheUrl, address: string, error: Error): WeftError {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { validatorsOf, notModifiedMatches, updatedBy304 } from '../../cache/conditional.ts';
 import {
   currentAgeSeconds,
@@ -36,6 +37,12 @@ export interface CacheAnswer {
   readonly node: string;
   /** How much longer the answer is fresh; 0 when it must not be reused without asking the owner. */
   readonly freshMs: number;
+  /**
+   * A body too large to store (over --cache-max-object-bytes), passed
+   * through from the origin as it arrives; `body` is then empty. Whoever
+   * takes the answer must read it to the end or destroy it.
+   */
+  readonly stream?: Readable;
 }
 
 /** Request fields passed to the origin: content negotiation only. Cookies and credentials never are (a shared cache). */
@@ -51,6 +58,8 @@ interface Fetched {
   readonly result: 'MISS' | 'REVALIDATED';
   /** The origin failed with a 5xx while a stored response was being revalidated. */
   readonly originError: boolean;
+  /** The body, too large to store, still coming from the origin (never stored, so never shared). */
+  readonly stream?: Readable | undefined;
 }
 
 export interface OwnerDeps {
@@ -118,7 +127,7 @@ export class OwnerCache {
     const fetched = await flight.result;
     const mine = !flight.joined || this.shareable(fetched, request);
     const own = mine ? fetched : await this.fetch(request, undefined);
-    return this.answer(own.response, own.result, this.deps.clock(), own.stored);
+    return this.answer(own.response, own.result, this.deps.clock(), own.stored, own.stream);
   }
 
   private async validate(request: CacheRequest, stored: StoredResponse): Promise<CacheAnswer> {
@@ -127,9 +136,12 @@ export class OwnerCache {
     try {
       const fetched = await flight.result;
       const now = this.deps.clock();
-      if (fetched.originError && usableOnError(stored.freshness, now)) return this.stale(stored, 'if-error', now);
+      if (fetched.originError && usableOnError(stored.freshness, now)) {
+        if (!flight.joined) fetched.stream?.destroy();
+        return this.stale(stored, 'if-error', now);
+      }
       const own = !flight.joined || this.shareable(fetched, request) ? fetched : await this.fetch(request, stored);
-      return this.answer(own.response, own.result, now, own.stored);
+      return this.answer(own.response, own.result, now, own.stored, own.stream);
     } catch (error) {
       const now = this.deps.clock();
       if (originFailure(error) && usableOnError(stored.freshness, now)) return this.stale(stored, 'if-error', now);
@@ -141,7 +153,8 @@ export class OwnerCache {
     const flight = this.flights.run(this.flightKey(request, stored.varyFields), () => this.fetch(request, stored));
     if (flight.joined) return;
     const done = flight.result.then(
-      () => undefined,
+      // A body too large to store is of no use to a background revalidation.
+      (fetched) => fetched.stream?.destroy(),
       (error: unknown) => this.deps.log.debug({ url: request.url.href, err: error }, 'background revalidation failed'),
     );
     this.background.add(done);
@@ -201,7 +214,13 @@ export class OwnerCache {
       this.deps.freshness,
     );
     if (stored !== undefined && errorStatuses.has(response.status)) {
-      return { response: received, stored: false, result: 'MISS', originError: true };
+      return { response: received, stored: false, result: 'MISS', originError: true, stream: response.stream };
+    }
+    if (response.stream !== undefined) {
+      // Too large to store: passed through to this one client, and any stored variant is dropped.
+      metrics.event('passThrough', 'pass_through');
+      if (stored !== undefined) store.delete(href);
+      return { response: received, stored: false, result: 'MISS', originError: false, stream: response.stream };
     }
     const verdict = storability(
       received.status,
@@ -231,7 +250,18 @@ export class OwnerCache {
     return this.answer(stored, 'STALE', now, false);
   }
 
-  private answer(response: StoredResponse, result: CacheResult, now: number, reusable = true): CacheAnswer {
+  private answer(
+    response: StoredResponse,
+    result: CacheResult,
+    now: number,
+    reusable = true,
+    stream?: Readable,
+  ): CacheAnswer {
+    if (stream !== undefined) {
+      const length = response.headers['content-length'];
+      const headers = length === undefined ? response.served : { ...response.served, 'content-length': length };
+      return { ...this.answer(response, result, now, false), headers, stream };
+    }
     return {
       status: response.status,
       headers: response.served,

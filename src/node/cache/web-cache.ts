@@ -29,6 +29,7 @@ import { NearCache } from './near-cache.ts';
 import { OriginClient, systemResolver, type Resolver } from './origin-client.ts';
 import { OwnerCache, type CacheAnswer, type CacheRequest } from './owner-cache.ts';
 import type { StoredResponse } from './stored-response.ts';
+import { BodyStreams } from './body-streams.ts';
 import { StreamCalls } from './stream-calls.ts';
 
 export interface WebCacheDeps {
@@ -90,6 +91,7 @@ export class WebCache {
   private readonly clock: () => number;
   private readonly forwardTimeoutMs: number;
   private readonly calls: StreamCalls;
+  private readonly bodies: BodyStreams;
 
   constructor(private readonly deps: WebCacheDeps) {
     const { config, transport } = deps;
@@ -137,6 +139,7 @@ export class WebCache {
       this.serveForPeer(decodeGetRequest(payload), from);
     transport.handle(cacheMethods.get, (payload, context) => serve(payload, context.from));
     this.calls = new StreamCalls(transport, cacheMethods.get, serve);
+    this.bodies = new BodyStreams(transport, cacheMethods.body, this.forwardTimeoutMs);
   }
 
   /**
@@ -201,6 +204,7 @@ export class WebCache {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.calls.close();
+    this.bodies.close();
     await this.settle();
     this.origin.close();
   }
@@ -249,7 +253,8 @@ export class WebCache {
         answer = await local();
       }
     }
-    if (nearCached && answer.node !== this.deps.nodeId) this.near.put(url.href, headers, answer);
+    if (nearCached && answer.node !== this.deps.nodeId && answer.stream === undefined)
+      this.near.put(url.href, headers, answer);
     return { answer, near: false };
   }
 
@@ -265,15 +270,17 @@ export class WebCache {
   /** Ask the owner over the message stream; a full queue falls back to a unary call. */
   private async forward(address: string, request: GetRequest): Promise<CacheAnswer> {
     const payload = encodeJson(request);
+    let encoded: Uint8Array | undefined;
     try {
-      return decodeAnswer(await this.calls.call(address, payload, this.forwardTimeoutMs));
+      encoded = await this.calls.call(address, payload, this.forwardTimeoutMs);
     } catch (error) {
       if (!isWeftError(error, 'QUEUE_FULL') && !isWeftError(error, 'OVERLOADED')) throw error;
     }
-    const answer = await this.deps.transport.request(address, cacheMethods.get, payload, {
+    encoded ??= await this.deps.transport.request(address, cacheMethods.get, payload, {
       timeoutMs: this.forwardTimeoutMs,
     });
-    return decodeAnswer(answer);
+    const { bodyStream, ...answer } = decodeAnswer(encoded);
+    return bodyStream === undefined ? answer : { ...answer, stream: this.bodies.receive(address, bodyStream) };
   }
 
   private async serveForPeer(request: GetRequest, from: string): Promise<Uint8Array> {
@@ -286,7 +293,8 @@ export class WebCache {
       request.hot,
       request.hot ? from : undefined,
     );
-    return encodeAnswer(answer);
+    if (answer.stream === undefined) return encodeAnswer(answer);
+    return encodeAnswer(answer, this.bodies.send(from, answer.stream));
   }
 
   private serveAsOwner(
