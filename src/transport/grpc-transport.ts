@@ -231,8 +231,19 @@ export class GrpcTransport implements PeerTransport {
       received += 1;
       this.listeners.get(message.channel)?.(new Uint8Array(message.payload), { from });
     });
-    call.on('end', () => callback(null, { received }));
-    call.on('error', () => undefined);
+    // A sender's stream ends only when it closes its transport, and breaks
+    // when it dies (the kernel resets the connection): either is the
+    // earliest sign the peer is gone, and a follower hears its leader only
+    // through such a stream.
+    const lost = (): void => {
+      if (!this.closed && from !== '') for (const handler of this.lostHandlers) handler(from);
+    };
+    call.on('end', () => {
+      callback(null, { received });
+      lost();
+    });
+    call.on('error', lost);
+    call.on('cancelled', lost);
   }
 
   private openStream(to: PeerAddress): OutgoingStream {

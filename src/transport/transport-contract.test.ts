@@ -129,6 +129,16 @@ function contract(name: string, makePair: () => Promise<Pair>): void {
       assert.equal(await lost, b.address);
     });
 
+    it('reports a peer lost when a peer that was sending to it goes away', async () => {
+      const { a, b } = await pair();
+      const delivered = new Promise<void>((resolve) => b.onMessage('raft', () => resolve()));
+      const lost = new Promise<string>((resolve) => b.onPeerLost(resolve));
+      assert.equal(a.send(b.address, 'raft', bytes('hello')), true);
+      await delivered;
+      await a.close();
+      assert.equal(await lost, a.address);
+    });
+
     it('an unreachable peer is PEER_UNREACHABLE or TIMEOUT, never a hang', async () => {
       const { a, unreachable } = await pair();
       await assert.rejects(
