@@ -84,6 +84,8 @@ export class Raft {
   private timeoutRank = -1;
   /** S-Raft: the leader whose connection the transport reported lost in this term; its messages are dropped. */
   private lostLeader: NodeId = '';
+  /** S-Raft: rank 0's pre-vote we ignored while we still heard the leader; answered if we learn it is gone. */
+  private ignoredRankZeroPreVote: VoteMessage | undefined;
   /** S-Raft: round-trip times to each follower, reported by the driver. */
   private readonly rtt = new RttEstimator();
 
@@ -386,7 +388,12 @@ export class Raft {
       // hears the leader, refuses: then it is rank 0 that is slow (a starved
       // process, a bad link), and a healthy leader must not be deposed.
       const missedLeader = this.role !== 'leader' && this.electionElapsed >= this.config.promotionTicks - 1;
-      if (inLease && !m.transfer && !(m.from === this.rankZero() && missedLeader)) return false;
+      if (inLease && !m.transfer && !(m.from === this.rankZero() && missedLeader)) {
+        if (m.type === 'preVote' && m.from === this.rankZero() && this.role === 'follower') {
+          this.ignoredRankZeroPreVote = m;
+        }
+        return false;
+      }
     }
     if (m.type === 'preVote') return true;
     // A granted pre-vote comes back in our future term; it does not move us there.
@@ -825,6 +832,12 @@ export class Raft {
     // The leader is gone: stop defending its lease and stop listening to it.
     this.lostLeader = id;
     this.leader = '';
+    // If rank 0 already asked (it heard of the crash first), answer it now
+    // rather than when it asks again a heartbeat later.
+    const ignored = this.ignoredRankZeroPreVote;
+    this.ignoredRankZeroPreVote = undefined;
+    if (ignored !== undefined && ignored.term === this.term + 1) this.step(ignored);
+    if (this.role !== 'follower') return;
     const rank = this.successorRank();
     if (rank === 0) {
       this.electionElapsed = 0;
