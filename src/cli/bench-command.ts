@@ -83,10 +83,7 @@ function parse(argv: readonly string[]) {
 type Values = ReturnType<typeof parse>['values'];
 
 async function benchOptions(values: Values, env: Record<string, string>): Promise<KvBenchOptions> {
-  const endpoints = await kvEndpoints(
-    values.endpoints ?? env['WEFT_ENDPOINTS'],
-    values['data-dir'] ?? env['WEFT_DATA_DIR'] ?? '.weft',
-  );
+  const endpoints = await kvEndpoints(values, env);
   const clients = integer(1, 10_000)(values.clients ?? '16', 'clients');
   const level = oneOf(['l', 's', 'linearizable', 'serializable'])(values.consistency ?? 'l', 'consistency');
   return {

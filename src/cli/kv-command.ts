@@ -56,10 +56,7 @@ export async function runKv(
   }
   const [command = '', key, value, ...extra] = positionals;
   checkUsage(command, values, key, command === 'put' ? extra : [value, ...extra]);
-  const endpoints = await kvEndpoints(
-    values.endpoints ?? env['WEFT_ENDPOINTS'],
-    values['data-dir'] ?? env['WEFT_DATA_DIR'] ?? '.weft',
-  );
+  const endpoints = await kvEndpoints(values, env);
   const timeoutMs =
     values['timeout-ms'] === undefined ? 5000 : integer(1, 3_600_000, ' ms')(values['timeout-ms'], 'timeout-ms');
   const client = new KvClient({ endpoints, timeoutMs });

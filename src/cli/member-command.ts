@@ -4,6 +4,7 @@ import { ConfigError, WeftError } from '../core/errors.ts';
 import { hexId } from '../core/ids.ts';
 import { KvClient } from '../client/kv-client.ts';
 import { kvEndpoints } from './kv-endpoints.ts';
+import type { Output } from './kv-command.ts';
 
 export const memberHelp = `weft member: the membership of the replicated KV group, through its etcd v3 API.
 
@@ -20,8 +21,6 @@ Flags:
   --data-dir <dir>              where \`weft up\` wrote cluster.json (default .weft)
   --timeout-ms <ms>             bound for the command (default 10000)`;
 
-type Output = Pick<NodeJS.WriteStream, 'write'>;
-
 export async function runMember(
   argv: readonly string[],
   env: Record<string, string>,
@@ -33,10 +32,7 @@ export async function runMember(
     return 0;
   }
   const [command = '', ...args] = positionals;
-  const endpoints = await kvEndpoints(
-    values.endpoints ?? env['WEFT_ENDPOINTS'],
-    values['data-dir'] ?? env['WEFT_DATA_DIR'] ?? '.weft',
-  );
+  const endpoints = await kvEndpoints(values, env);
   const timeoutMs =
     values['timeout-ms'] === undefined ? 10_000 : integer(1, 3_600_000, ' ms')(values['timeout-ms'], 'timeout-ms');
   const client = new KvClient({ endpoints, timeoutMs });
