@@ -9,6 +9,8 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../kv/types.ts';
+import type { MemberFields, StatusFields } from '../kv/wire/cluster-wire.ts';
+import type { HeaderFields } from '../kv/wire/wire-values.ts';
 
 /**
  * What a node offers the API layer (src/api): the replicated key-value store
@@ -28,13 +30,8 @@ import type {
  * - membership errors: CONF_CHANGE_PENDING, CONF_CHANGE_INVALID,
  *   MEMBER_NOT_FOUND, MEMBER_EXISTS, LEARNER_NOT_READY, NODE_REMOVED.
  */
-export interface ResponseHeader {
-  readonly clusterId: bigint;
-  readonly memberId: bigint;
-  /** The store revision the response reflects. */
-  readonly revision: number;
-  readonly raftTerm: number;
-}
+/** The header every etcd response carries: cluster, member, store revision, Raft term. */
+export type ResponseHeader = HeaderFields;
 
 export type ReadConsistency = 'linearizable' | 'serializable';
 
@@ -68,23 +65,8 @@ export interface KvService {
   compact(request: CompactionRequest, options?: WriteOptions): Promise<Answer<Record<string, never>>>;
 }
 
-export interface ClusterMember {
-  /** etcd's uint64 member id: memberIdOf(name) (src/core/ids.ts). */
-  readonly id: bigint;
-  /** The member's weft node id (--id). */
-  readonly name: string;
-  /** Peer transport addresses, as "http://host:port" like etcd shows them. */
-  readonly peerUrls: readonly string[];
-  /** Where clients reach it (its etcd-compatible gRPC endpoint). */
-  readonly clientUrls: readonly string[];
-  readonly isLearner: boolean;
-  /**
-   * Optional (API layer): false for a member added but not yet started. etcd
-   * shows such a member with an empty name, and etcdctl lists it as
-   * "unstarted". @default true
-   */
-  readonly started?: boolean;
-}
+/** A member as etcd's Cluster API shows it; the fields are documented on MemberFields. */
+export type ClusterMember = MemberFields;
 
 export interface MemberAddRequest {
   readonly peerUrls: readonly string[];
@@ -93,16 +75,7 @@ export interface MemberAddRequest {
   readonly name?: string;
 }
 
-export interface NodeStatus {
-  readonly header: ResponseHeader;
-  readonly version: string;
-  readonly dbSizeBytes: number;
-  readonly leader: bigint;
-  readonly raftIndex: number;
-  readonly raftTerm: number;
-  readonly raftAppliedIndex: number;
-  readonly isLearner: boolean;
-  readonly errors: readonly string[];
+export interface NodeStatus extends StatusFields {
   /**
    * Optional (API layer, `GET /v1/cluster`): S-Raft's successor ranking as
    * this member last heard it from the leader, rank 0 first (member ids);

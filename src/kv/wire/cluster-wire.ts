@@ -3,16 +3,23 @@ import { headerFromWire, longToBigint, longToNumber, type HeaderFields } from '.
 
 /**
  * etcd's Member and StatusResponse between wire form and plain data, both
- * directions. The shapes match src/node/kv-service.ts's ClusterMember and
- * NodeStatus, so the server passes those straight in.
+ * directions. src/node/kv-service.ts's ClusterMember is MemberFields and its
+ * NodeStatus extends StatusFields, so the server passes them straight in.
  */
 export interface MemberFields {
+  /** etcd's uint64 member id: memberIdOf(name) (src/core/ids.ts). */
   readonly id: bigint;
+  /** The member's weft node id (--id). */
   readonly name: string;
+  /** Peer transport addresses, as "http://host:port" like etcd shows them. */
   readonly peerUrls: readonly string[];
+  /** Where clients reach it (its etcd-compatible gRPC endpoint). */
   readonly clientUrls: readonly string[];
   readonly isLearner: boolean;
-  /** false for a member added but not started: etcd then sends an empty name. @default true */
+  /**
+   * false for a member added but not yet started: etcd shows it with an
+   * empty name, and etcdctl lists it as "unstarted". @default true
+   */
   readonly started?: boolean;
 }
 

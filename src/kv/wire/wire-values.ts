@@ -68,6 +68,7 @@ export class WireEnumMap<T extends string> {
 export interface HeaderFields {
   readonly clusterId: bigint;
   readonly memberId: bigint;
+  /** The store revision the response reflects. */
   readonly revision: number;
   readonly raftTerm: number;
 }
