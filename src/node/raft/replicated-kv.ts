@@ -33,7 +33,7 @@ import type {
   WriteOptions,
 } from '../kv-service.ts';
 import { decodeReply, encodeReply, unwrapReply } from './forward-codec.ts';
-import { MembershipHandler } from './membership.ts';
+import { MembershipHandler, type MemberOp } from './membership.ts';
 import type { RaftLoop } from './raft-loop.ts';
 import { defaultTimeoutMs, untilDeadline } from './retry.ts';
 
@@ -169,7 +169,7 @@ export class ReplicatedKv implements KvService, ClusterService {
     if (url === undefined) throw new WeftError('INVALID_REQUEST', 'a new member needs a peer URL (http://host:port)');
     const address = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
     const name = request.name ?? `m-${hexId(fnv1a64(address)).slice(0, 12)}`;
-    await this.membership.request({ op: 'add', name, address, learner: request.isLearner }, options);
+    await this.changeMembership({ op: 'add', name, address, learner: request.isLearner }, options);
     const members = this.memberList();
     const member = members.find((m) => m.name === name);
     if (member === undefined)
@@ -178,12 +178,12 @@ export class ReplicatedKv implements KvService, ClusterService {
   }
 
   async removeMember(id: bigint, options?: CallOptions): Promise<Answer<readonly ClusterMember[]>> {
-    await this.membership.request({ op: 'remove', name: this.nameOf(id) }, options);
+    await this.changeMembership({ op: 'remove', name: this.nameOf(id) }, options);
     return { header: this.header(this.loop.kv.store.revision), response: this.memberList() };
   }
 
   async promoteMember(id: bigint, options?: CallOptions): Promise<Answer<readonly ClusterMember[]>> {
-    await this.membership.request({ op: 'promote', name: this.nameOf(id) }, options);
+    await this.changeMembership({ op: 'promote', name: this.nameOf(id) }, options);
     return { header: this.header(this.loop.kv.store.revision), response: this.memberList() };
   }
 
@@ -200,6 +200,23 @@ export class ReplicatedKv implements KvService, ClusterService {
       isLearner: status.conf.learners.includes(this.loop.id),
       errors: this.loop.removed ? ['this member was removed from the cluster'] : [],
     };
+  }
+
+  /**
+   * Have the leader apply a membership change, then catch up with it here
+   * (a ReadIndex round), so the member list this node answers with shows
+   * the change even when the leader applied it first. A member that removed
+   * itself has nothing to catch up with.
+   */
+  private async changeMembership(op: MemberOp, options: CallOptions = {}): Promise<void> {
+    await this.membership.request(op, options);
+    if (op.op === 'remove' && op.name === this.loop.id) return;
+    await untilDeadline(
+      options,
+      `member ${op.op}`,
+      () => this.loop.reads.read(),
+      () => this.checkServing(),
+    );
   }
 
   private memberList(): ClusterMember[] {
