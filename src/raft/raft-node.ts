@@ -69,6 +69,11 @@ export class RaftNode {
     return this.raft.role;
   }
 
+  /** The leader this member knows of, or '' while it knows none. */
+  get leader(): NodeId {
+    return this.raft.leader;
+  }
+
   get term(): number {
     return this.raft.term;
   }

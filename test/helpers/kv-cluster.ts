@@ -92,6 +92,7 @@ export class TestKvCluster {
       version: 'test',
       clientUrl: `http://${this.address(id)}`,
       dataDir,
+      log,
     });
     kv.serve();
     loop.start();
@@ -112,6 +113,7 @@ export class TestKvCluster {
     member.running = false;
     await member.transport.close();
     await member.loop.stop();
+    member.kv.close();
   }
 
   /** The current leader, once one is known to every running member. */

@@ -81,6 +81,7 @@ export class KvMember {
       version: weftVersion,
       clientUrl,
       dataDir,
+      log,
     });
     kv.serve();
     loop.start();
@@ -113,6 +114,7 @@ export class KvMember {
   async stop(): Promise<void> {
     await this.handOffLeadership();
     await this.loop.stop();
+    this.kv.close();
   }
 
   /** A leader that stops gracefully first moves leadership to its best successor (thesis §3.10). */

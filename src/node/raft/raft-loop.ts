@@ -60,9 +60,13 @@ export class RaftLoop {
   private readonly heartbeatSentAt = new Map<NodeId, number>();
   private lastSnapshotIndex: number;
   private removedSelf = false;
+  /** The leader (and its term) as last told to the leader listeners. */
+  private knownLeader = { term: 0, leader: '' as NodeId };
   readonly reads: ReadIndexBatcher;
   private readonly snapshotTransfer: SnapshotTransfer;
   private readonly confListeners: ((change: ConfChange) => void)[] = [];
+  private readonly applyListeners: ((results: readonly ApplyResult[]) => void)[] = [];
+  private readonly leaderListeners: (() => void)[] = [];
 
   private constructor(
     readonly id: NodeId,
@@ -185,6 +189,25 @@ export class RaftLoop {
     this.confListeners.push(listener);
   }
 
+  /** Hear the results of every batch of entries applied here, in log order. */
+  onApplied(listener: (results: readonly ApplyResult[]) => void): void {
+    this.applyListeners.push(listener);
+  }
+
+  /** Hear when this member's view of the leader changes (another member, itself, none, or a new term). */
+  onLeaderChange(listener: () => void): void {
+    this.leaderListeners.push(listener);
+  }
+
+  /**
+   * Append commands as leader with no waiter here: for proposals forwarded by
+   * followers, which learn the outcome from their own apply. Throws NOT_LEADER elsewhere.
+   */
+  proposeForwarded(commands: readonly Uint8Array[]): void {
+    this.node.propose(commands);
+    this.kick();
+  }
+
   /** Propose a KV command as leader; resolves with its result once applied here. Throws NOT_LEADER elsewhere. */
   propose(data: Uint8Array): Promise<ApplyResult | undefined> {
     const proposed = this.node.propose([data]);
@@ -253,6 +276,7 @@ export class RaftLoop {
     this.reads.onReadStates(ready.readStates);
     this.node.advance(ready);
     if (ready.softState !== undefined) this.onSoftState(ready.softState.role, ready.softState.leader);
+    this.noticeLeaderChange();
     await this.maybeSnapshot();
   }
 
@@ -282,6 +306,7 @@ export class RaftLoop {
 
   private async apply(entries: readonly Entry[]): Promise<void> {
     const results = await this.kv.apply(entries);
+    for (const listener of this.applyListeners) listener(results);
     const byIndex = new Map(results.map((r) => [r.index, r]));
     for (const entry of entries) {
       if (entry.kind === 'config') this.applyConf(decodeConfChange(entry.data));
@@ -312,6 +337,14 @@ export class RaftLoop {
 
   private onSoftState(role: string, leader: NodeId): void {
     this.log.info({ role, leader: leader || undefined, term: this.node.term }, 'raft role changed');
+  }
+
+  /** A leader re-elected in a new term may have lost what it held uncommitted: a new term counts as a change. */
+  private noticeLeaderChange(): void {
+    const { term, leader } = this.node;
+    if (term === this.knownLeader.term && leader === this.knownLeader.leader) return;
+    this.knownLeader = { term, leader };
+    for (const listener of this.leaderListeners) listener();
   }
 
   private async maybeSnapshot(): Promise<void> {

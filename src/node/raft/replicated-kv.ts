@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotLeaderError, WeftError } from '../../core/errors.ts';
+import { WeftError } from '../../core/errors.ts';
 import { clusterIdOf, fnv1a64, hexId, memberIdOf } from '../../core/ids.ts';
 import type { Command, CommandResponse } from '../../kv/command.ts';
 import { encodeCommand } from '../../kv/command-codec.ts';
@@ -20,6 +20,7 @@ import type {
 import type { NodeId } from '../../raft/types.ts';
 import { raceWithDeadline } from '../../transport/deadline.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
+import type { Logger } from '../logger.ts';
 import type {
   Answer,
   CallOptions,
@@ -32,10 +33,10 @@ import type {
   ResponseHeader,
   WriteOptions,
 } from '../kv-service.ts';
-import { decodeReply, encodeReply, unwrapReply } from './forward-codec.ts';
 import { MembershipHandler, type MemberOp } from './membership.ts';
+import { decodeProposals, ProposalForwarder, resendAfterMs } from './proposal-forwarder.ts';
 import type { RaftLoop } from './raft-loop.ts';
-import { defaultTimeoutMs, untilDeadline } from './retry.ts';
+import { untilDeadline } from './retry.ts';
 
 export interface ReplicatedKvOptions {
   /** Shared by every member (etcd's --initial-cluster-token); the cluster id is its hash. */
@@ -44,9 +45,11 @@ export interface ReplicatedKvOptions {
   /** Where clients reach this member's etcd-compatible API. */
   readonly clientUrl: string;
   readonly dataDir: string;
+  readonly log: Logger;
 }
 
-const writeMethod = 'kv.write';
+/** The peer channel followers forward proposals on (one-way; see ProposalForwarder). */
+const proposeChannel = 'kv.propose';
 
 /**
  * The replicated key-value store as the API layer sees it (KvService and
@@ -62,6 +65,8 @@ const writeMethod = 'kv.write';
 export class ReplicatedKv implements KvService, ClusterService {
   readonly clusterId: bigint;
   private readonly membership: MembershipHandler;
+  private readonly forwarder: ProposalForwarder;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly loop: RaftLoop,
@@ -70,20 +75,51 @@ export class ReplicatedKv implements KvService, ClusterService {
   ) {
     this.clusterId = clusterIdOf([options.clusterToken]);
     this.membership = new MembershipHandler(loop, transport);
+    this.forwarder = new ProposalForwarder({
+      self: loop.id,
+      leader: () => loop.node.leader,
+      address: (member) => loop.directory.address(member),
+      send: (address, payload) => transport.send(address, proposeChannel, payload),
+      proposeHere: (commands) => {
+        if (loop.node.role !== 'leader') return false;
+        try {
+          loop.proposeForwarded(commands);
+          return true;
+        } catch {
+          return false; // a leadership transfer is under way: the next leader gets them
+        }
+      },
+    });
+    loop.onApplied((results) => this.forwarder.onApplied(results));
+    loop.onLeaderChange(() => this.forwarder.onLeaderChange());
   }
 
-  /** Handle requests forwarded by followers. */
+  /** Take proposals forwarded by followers, and membership requests. */
   serve(): void {
-    this.transport.handle(writeMethod, async (payload) => {
-      if (this.loop.node.role !== 'leader') throw new NotLeaderError(this.loop.status().leader);
-      const result = await raceWithDeadline(
-        this.loop.propose(payload),
-        { timeoutMs: defaultTimeoutMs },
-        'forwarded write',
-      );
-      return encodeReply({ result });
+    this.transport.onMessage(proposeChannel, (payload, { from }) => {
+      // Not the leader (any more): the sender sends them again to the leader it learns of.
+      if (this.loop.node.role !== 'leader') return;
+      let commands: Uint8Array[];
+      try {
+        commands = decodeProposals(payload);
+      } catch (error) {
+        this.options.log.warn({ err: error, from }, 'dropped undecodable forwarded proposals');
+        return;
+      }
+      try {
+        this.loop.proposeForwarded(commands);
+      } catch {
+        return; // a leadership transfer is under way
+      }
     });
+    this.sweepTimer = setInterval(() => this.forwarder.sweep(), resendAfterMs / 4).unref();
     this.membership.serve();
+  }
+
+  /** Fail the writes still waiting here (the node is stopping). */
+  close(): void {
+    clearInterval(this.sweepTimer);
+    this.forwarder.close(new WeftError('ABORTED', 'the node is stopping; retry on another member'));
   }
 
   // ---- KV ---------------------------------------------------------------------
@@ -135,7 +171,7 @@ export class ReplicatedKv implements KvService, ClusterService {
     const result = await untilDeadline(
       options,
       'write',
-      (remainingMs) => this.proposeAnywhere(data, remainingMs),
+      (remainingMs) => this.proposeAnywhere(requestId, data, remainingMs),
       () => this.checkServing(),
     );
     if (result === undefined) throw new WeftError('INVALID_REQUEST', 'the command was not understood by the store');
@@ -145,14 +181,15 @@ export class ReplicatedKv implements KvService, ClusterService {
     return { header: this.header(result.revision), response: outcome.response };
   }
 
-  /** Propose on the leader: here, or forwarded to it. */
-  private async proposeAnywhere(data: Uint8Array, remainingMs: number): Promise<ApplyResult | undefined> {
-    const { role, leader } = this.loop.status();
-    if (role === 'leader') return raceWithDeadline(this.loop.propose(data), { timeoutMs: remainingMs }, 'write');
-    const address = leader === '' ? undefined : this.loop.directory.address(leader);
-    if (address === undefined) throw new NotLeaderError('');
-    const reply = await this.transport.request(address, writeMethod, data, { timeoutMs: remainingMs });
-    return unwrapReply(decodeReply(reply));
+  /** Propose on the leader: here, or forwarded to it (also while there is none yet: it goes to the next). */
+  private async proposeAnywhere(
+    requestId: number,
+    data: Uint8Array,
+    remainingMs: number,
+  ): Promise<ApplyResult | undefined> {
+    if (this.loop.node.role === 'leader')
+      return raceWithDeadline(this.loop.propose(data), { timeoutMs: remainingMs }, 'write');
+    return this.forwarder.forward(requestId, data, { timeoutMs: remainingMs });
   }
 
   // ---- membership ----------------------------------------------------------------
