@@ -20,7 +20,10 @@ export type BackendOp =
 export type BackendBatch = readonly BackendOp[];
 
 export interface KvBackend {
-  /** Every record, in key order. */
+  /**
+   * Every record, in key order, as of the call: writes made after it are
+   * not seen, so a snapshot can be written while the store moves on.
+   */
   records(): AsyncIterable<readonly [Uint8Array, Uint8Array]>;
   /** Applies the whole batch atomically; `sync` makes it (and everything before it) durable. */
   write(batch: BackendBatch, options: { readonly sync: boolean }): Promise<void>;

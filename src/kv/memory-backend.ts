@@ -6,9 +6,12 @@ import { bytesKey } from './key-range.ts';
 export class MemoryBackend implements KvBackend {
   private readonly data = new Map<string, readonly [Uint8Array, Uint8Array]>();
 
-  async *records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+  records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    // Copied now: the view is the store as of the call.
     const sorted = [...this.data.values()].sort((a, b) => compareBytes(a[0], b[0]));
-    for (const record of sorted) yield record;
+    return (async function* () {
+      yield* sorted;
+    })();
   }
 
   async write(batch: BackendBatch, _options: { readonly sync: boolean }): Promise<void> {

@@ -74,6 +74,11 @@ export class RaftNode {
     return this.raft.leader;
   }
 
+  /** The index of the last entry handed out for applying (advance() records it). */
+  get appliedIndex(): number {
+    return this.raft.log.applied;
+  }
+
   get term(): number {
     return this.raft.term;
   }

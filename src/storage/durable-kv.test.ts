@@ -57,4 +57,22 @@ describe('DurableKv', () => {
       await source.close();
       await target.close();
     }));
+
+  it('a snapshot holds the store as of the call, while applies go on', () =>
+    withTempDir(async (dir) => {
+      const source = await DurableKv.open({ dataDir: `${dir}/a` });
+      await source.apply(puts(1, 300));
+      const atCall = source.store.range(everything);
+      const snapshots = new SnapshotStore({ dataDir: `${dir}/a`, chunkBytes: 1000 });
+      const saving = source.saveSnapshot(snapshots, { voters: ['n1'], learners: [] }, 2);
+      await source.apply(puts(301, 400));
+      const meta = await saving;
+      assert.equal(meta.index, 300);
+      const target = await DurableKv.open({ dataDir: `${dir}/b` });
+      await target.installSnapshot(await snapshots.open(meta));
+      assert.equal(target.appliedIndex, 300);
+      assert.deepEqual(target.store.range(everything), atCall);
+      await source.close();
+      await target.close();
+    }));
 });

@@ -59,16 +59,18 @@ export class DurableKv {
   }
 
   /**
-   * Writes a snapshot of the store as of its applied index into `snapshots`.
-   * The backend scan is a point-in-time view, and the caller must not apply
-   * concurrently (the driver applies and snapshots from one loop).
+   * Writes a snapshot of the store as of its applied index at the call into
+   * `snapshots`. The backend view is taken at the call, so applies may go on
+   * while it is written, but none may be in flight when it is called (its
+   * backend write would be half in the view).
    */
   async saveSnapshot(snapshots: SnapshotStore, conf: SnapshotMeta['conf'], term: number): Promise<SnapshotMeta> {
     const meta: SnapshotMeta = { index: this.store.appliedIndex, term, conf };
+    const records = this.backend.records();
     const writer = await snapshots.create(meta);
     try {
       let chunk = new BinaryWriter(SNAPSHOT_CHUNK_BYTES + 1024);
-      for await (const [key, value] of this.backend.records()) {
+      for await (const [key, value] of records) {
         chunk.bytes(key).bytes(value);
         if (chunk.finish().length >= SNAPSHOT_CHUNK_BYTES) {
           await writer.write(chunk.finish());

@@ -15,9 +15,13 @@ export class LevelBackend implements KvBackend {
     return new LevelBackend(db);
   }
 
-  /** Iterates a consistent point-in-time view (LevelDB iterators read from an implicit snapshot). */
-  async *records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    for await (const [key, value] of this.db.iterator()) yield [key, value];
+  /**
+   * A consistent point-in-time view as of the call: a LevelDB iterator reads
+   * from the implicit snapshot taken when it is created, so it is created
+   * now, not at the first step.
+   */
+  records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    return this.db.iterator();
   }
 
   /**

@@ -59,6 +59,10 @@ export class RaftLoop {
   private readonly proposals = new Map<number, ProposalWaiter>();
   private readonly heartbeatSentAt = new Map<NodeId, number>();
   private lastSnapshotIndex: number;
+  /** A snapshot being written in the background (see maybeSnapshot), and one written, waiting to be recorded. */
+  private saving = false;
+  private snapshotting: Promise<void> = Promise.resolve();
+  private savedSnapshot: SnapshotMeta | undefined;
   private removedSelf = false;
   /** The leader (and its term) as last told to the leader listeners. */
   private knownLeader = { term: 0, leader: '' as NodeId };
@@ -167,6 +171,7 @@ export class RaftLoop {
     clearInterval(this.timer);
     while (this.draining) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.applying;
+    await this.snapshotting;
     const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
     for (const waiter of this.proposals.values()) waiter.reject(stopping);
     this.proposals.clear();
@@ -246,18 +251,23 @@ export class RaftLoop {
         while (!this.stopped && this.node.hasReady()) await this.handle(this.node.ready());
       } while (this.drainAgain && !this.stopped);
     } catch (error) {
-      // A failed disk write leaves the node unable to keep its promises: stop it, loudly.
-      this.stopped = true;
-      clearInterval(this.timer);
-      this.onFatal(error);
+      this.fail(error);
     } finally {
       this.draining = false;
     }
   }
 
+  /** A failed disk write leaves the node unable to keep its promises: stop it, loudly. */
+  private fail(error: unknown): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.onFatal(error);
+  }
+
   private async handle(ready: Ready): Promise<void> {
     if (ready.snapshot !== undefined) {
       await this.applying;
+      await this.snapshotting;
       await this.install(ready.snapshot);
     }
     const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessageTypes.has(m.type)) : [];
@@ -291,9 +301,7 @@ export class RaftLoop {
       await this.apply(entries);
       this.reads.onApplied();
     } catch (error) {
-      this.stopped = true;
-      clearInterval(this.timer);
-      this.onFatal(error);
+      this.fail(error);
     }
   }
 
@@ -347,14 +355,39 @@ export class RaftLoop {
     for (const listener of this.leaderListeners) listener();
   }
 
+  /**
+   * Every snapshotEveryEntries applied entries, snapshot the store. The view
+   * is taken here, between applies, and written in the background while the
+   * loop goes on (a full scan of the store took 250-300 ms for 10,000
+   * entries, a stall no write should wait out); the next pass through here
+   * records it in the WAL and compacts the log.
+   */
   private async maybeSnapshot(): Promise<void> {
-    if (this.node.status().applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
+    const saved = this.savedSnapshot;
+    if (saved !== undefined) {
+      this.savedSnapshot = undefined;
+      await this.compactTo(saved);
+    }
+    if (this.saving || this.node.appliedIndex - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
     await this.applying;
-    const applied = this.kv.appliedIndex;
-    await this.kv.sync();
     const point = this.node.appliedSnapshotMeta();
-    assert(point.index === applied, 'Raft and the store agree on the applied index');
-    const meta = await this.kv.saveSnapshot(this.snapshots, point.conf, point.term);
+    assert(point.index === this.kv.appliedIndex, 'Raft and the store agree on the applied index');
+    this.saving = true;
+    this.snapshotting = this.kv
+      .saveSnapshot(this.snapshots, point.conf, point.term)
+      .then(async (meta) => {
+        // The WAL may release entries only once the store holds them durably.
+        await this.kv.sync();
+        this.savedSnapshot = meta;
+        this.kick();
+      })
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => (this.saving = false));
+  }
+
+  private async compactTo(meta: SnapshotMeta): Promise<void> {
+    // A snapshot installed from the leader while this one was written is newer.
+    if (meta.index <= this.lastSnapshotIndex) return;
     await this.wal.saveSnapshotMarker(meta);
     const keepFrom = Math.max(this.node.status().firstIndex, meta.index + 1 - this.options.keepEntries);
     this.node.compact(meta, keepFrom);
