@@ -81,7 +81,15 @@ describe('16 weft nodes on loopback', () => {
     const started = performance.now();
     const phase = (name: string): void =>
       t.diagnostic(`${name} at ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    await Promise.all(urls.map((url) => waitReady(url, 90_000)));
+    await Promise.all(
+      urls.map((url, i) =>
+        waitReady(url, 90_000).catch((error: unknown) => {
+          // Say why: the node's own warnings (join attempts and their errors) end the message.
+          const output = `${nodes[i]!.stdout}${nodes[i]!.stderr}`.split('\n').slice(-15).join('\n');
+          throw new Error(`${String(error)}; its last log lines:\n${output}`);
+        }),
+      ),
+    );
     phase('all ready');
     let oracle = await waitConverged(urls, 30_000);
     phase('converged');

@@ -60,6 +60,8 @@ export function openChannel(endpoint: string, limits: ChannelLimits = DEFAULT_CH
     'grpc.initial_reconnect_backoff_ms': Math.min(100, limits.maxReconnectBackoffMs),
     'grpc.max_reconnect_backoff_ms': limits.maxReconnectBackoffMs,
     'grpc.use_local_subchannel_pool': 1,
+    // grpc-js keeps channelz statistics per call unless told not to; nothing reads them.
+    'grpc.enable_channelz': 0,
   });
 }
 

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { weftErrorFromGrpc } from './grpc-errors.ts';
 import { peerService } from './grpc-transport.ts';
 import type { PeerAddress } from './transport.ts';
+import { noChannelz } from './grpc-options.ts';
 
 type CallMethod = (
   request: { method: string; payload: Buffer },
@@ -22,6 +23,7 @@ export class PeerCallClient {
     this.client = new peerService(address, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1_000,
+      ...noChannelz,
     });
   }
 

@@ -5,6 +5,7 @@ import { assert } from '../core/assert.ts';
 import { WeftError } from '../core/errors.ts';
 import { raceWithDeadline } from './deadline.ts';
 import { grpcStatusFor, weftErrorFromGrpc } from './grpc-errors.ts';
+import { noChannelz } from './grpc-options.ts';
 import {
   defaultTransportLimits,
   type LocalIdentity,
@@ -94,6 +95,7 @@ export class GrpcTransport implements PeerTransport {
     const server = new grpc.Server({
       'grpc.max_receive_message_length': limits.maxMessageBytes,
       'grpc.max_send_message_length': limits.maxMessageBytes,
+      ...noChannelz,
     });
     server.addService(peerService.service, {
       Ping: (_call: unknown, callback: grpc.sendUnaryData<PingReply>) =>
@@ -277,6 +279,7 @@ export class GrpcTransport implements PeerTransport {
         'grpc.max_reconnect_backoff_ms': 1_000,
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
+        ...noChannelz,
       }) as PeerClient;
       this.clients.set(to, client);
       this.watchConnection(to, client);

@@ -7,6 +7,7 @@ import type { ClusterService, KvService } from '../../node/kv-service.ts';
 import { clusterHandlers } from './cluster-server.ts';
 import { kvHandlers } from './kv-server.ts';
 import { maintenanceHandlers } from './maintenance-server.ts';
+import { noChannelz } from '../../transport/grpc-options.ts';
 
 /** Where our etcd-compatible .proto files are (the client loads the same files). */
 export const ETCD_PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
@@ -23,6 +24,7 @@ export function etcdServerOptions(limits: KvLimits = DEFAULT_KV_LIMITS): grpc.Se
   return {
     'grpc.max_receive_message_length': limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     'grpc.max_send_message_length': -1,
+    ...noChannelz,
   };
 }
 
