@@ -34,7 +34,8 @@ export class BinaryWriter {
 
   /** Unsigned LEB128 of a safe non-negative integer. */
   uvarint(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, `uvarint ${value} is a safe non-negative integer`);
+    // Checked before the message is built: this runs for every number of every record.
+    if (!Number.isSafeInteger(value) || value < 0) assert(false, `uvarint ${value} is a safe non-negative integer`);
     this.reserve(8);
     let rest = value;
     while (rest >= 0x80) {

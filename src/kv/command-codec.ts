@@ -32,7 +32,10 @@ const compareTargets = ['version', 'create', 'mod', 'value', 'lease'] as const;
 const compareResults: readonly CompareResult[] = ['equal', 'greater', 'less', 'notEqual'];
 
 export function encodeCommand(command: KvCommand): Uint8Array {
-  const writer = new BinaryWriter(64).u8(COMMAND_FORMAT).uvarint(command.requestId);
+  // A put, the common command, fits at once; others grow as needed.
+  const put = command.command.op === 'put' ? command.command.request : undefined;
+  const sizeHint = 64 + (put === undefined ? 0 : put.key.length + (put.value?.length ?? 0));
+  const writer = new BinaryWriter(sizeHint).u8(COMMAND_FORMAT).uvarint(command.requestId);
   writer.u8(ops.indexOf(command.command.op) + 1);
   writeCommand(writer, command.command);
   return writer.finish();

@@ -33,7 +33,13 @@ const types: readonly MessageType[] = [
 const kinds: readonly EntryKind[] = ['normal', 'noop', 'config'];
 
 export function encodeMessages(messages: readonly Message[]): Uint8Array {
-  const writer = new BinaryWriter(256).u8(MESSAGE_FORMAT).uvarint(messages.length);
+  // Sized for the entries up front: growing by doubling copied a batch of appends four times.
+  let sizeHint = 16;
+  for (const m of messages) {
+    sizeHint += 64;
+    if (m.type === 'app') for (const entry of m.entries) sizeHint += entry.data.length + 24;
+  }
+  const writer = new BinaryWriter(sizeHint).u8(MESSAGE_FORMAT).uvarint(messages.length);
   for (const message of messages) writeMessage(writer, message);
   return writer.finish().slice();
 }

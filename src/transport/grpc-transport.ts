@@ -162,7 +162,9 @@ export class GrpcTransport implements PeerTransport {
     const stream = this.streams.get(to) ?? this.openStream(to);
     if (stream.queued >= this.limits.maxQueuedMessagesPerPeer) return false;
     stream.queued += 1;
-    stream.call.write({ channel, payload: Buffer.from(payload) }, () => {
+    // A view, not a copy: senders hand over fresh buffers (see PeerTransport.send).
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    stream.call.write({ channel, payload: bytes }, () => {
       stream.queued -= 1;
     });
     return true;

@@ -56,6 +56,7 @@ export interface PeerTransport {
    * Queue a one-way message. Delivery is best effort and in order per peer
    * while a connection lasts; protocols on top (Raft) tolerate loss. Returns
    * false, dropping the message, when the peer's bounded queue is full.
+   * The payload is handed over, not copied: the caller must not change it afterwards.
    */
   send(to: PeerAddress, channel: string, payload: Uint8Array): boolean;
 
