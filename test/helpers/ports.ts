@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** True when nothing listens on 127.0.0.1:port right now. */
@@ -10,12 +11,27 @@ export function isPortFree(port: number): Promise<boolean> {
 }
 
 /**
- * A base port such that base+1 .. base+count are all free now. Tests run in
- * parallel, so each draws from a random place in a wide range.
+ * The lowest port the kernel hands out to outgoing connections: ports drawn
+ * at or above it can be taken by some connection's local end between the
+ * check and the bind (a 16-node test lost its HTTP port that way).
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
+  } catch {
+    return 32_768; // not Linux: the IANA range starts at 49152, Linux's default at 32768
+  }
+}
+
+/**
+ * A base port such that base+1 .. base+count are all free now, below the
+ * ephemeral range. Tests run in parallel, so each draws from a random place.
  */
 export async function freePortRange(count: number): Promise<number> {
+  const [low, high] = [10_000, Math.max(10_000 + 1_000, ephemeralLow() - count - 1)];
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 35_000);
+    const base = low + Math.floor(Math.random() * (high - low));
     const checks = await Promise.all(Array.from({ length: count }, (_, i) => isPortFree(base + i + 1)));
     if (checks.every(Boolean)) return base;
   }
