@@ -11,6 +11,7 @@ describe('weft bench failover', () => {
     const run = await runWeft([
       ...['bench', 'failover', '--mode', 's-raft', '--trials', '2', '--warmup-ms', '300'],
       ...['--base-port', String(peers), '--http-base-port', String(http), '--load-clients', '2'],
+      ...['--explain-over', '0'],
     ]);
     assert.equal(run.code, 0, run.stderr);
     const last = run.stdout.trim().split('\n').at(-1) ?? '';
@@ -20,6 +21,10 @@ describe('weft bench failover', () => {
     // A write can only commit after a new leader is elected, so the gap is
     // never zero; and the percentiles of one sample are ordered.
     assert.ok(p50! > 0 && p50! <= p99! && p99! <= max!, last);
+    // --explain-over 0 explains every trial: the survivors saw the leader go and elected another.
+    assert.match(run.stdout, /s-raft trial 1: [\d.]+ ms; the nodes said:/);
+    assert.match(run.stdout, /lost the connection to a member/);
+    assert.match(run.stdout, /raft role changed role=leader/);
   });
 
   it('rejects a mode it does not know, naming the choices', async () => {

@@ -20,6 +20,8 @@ Flags:
   --election-ticks <n>    Raft election timeout in heartbeats (default 10)
   --load-clients <C>      writers keeping the cluster busy (default 8)
   --warmup-ms <ms>        the kill comes at a random moment up to this far into each trial (default 2000)
+  --explain-over <ms>     after a trial slower than this, print what the nodes logged from the kill
+                          to the first commit (roles, terms, lost connections; nodes then log at info)
 
 Prints a table, then one line per mode: mode=… p50_ms=… p99_ms=… max_ms=… trials=…`;
 
@@ -38,6 +40,11 @@ export async function runBenchFailover(argv: readonly string[], out: Output = pr
   const warmupMs = integer(100, 600_000, ' ms')(values['warmup-ms'] ?? '2000', 'warmup-ms');
   const basePort = integer(1, 65_000)(values['base-port'] ?? '24000', 'base-port');
   const httpBasePort = integer(1, 65_000)(values['http-base-port'] ?? '28000', 'http-base-port');
+  const explainOverMs =
+    values['explain-over'] === undefined
+      ? undefined
+      : integer(0, 600_000, ' ms')(values['explain-over'], 'explain-over');
+  const recent = new RecentLines();
   const lines: string[] = [];
   out.write(
     `failover: ${trials} leader kills per mode, ${nodes} members, heartbeat ${heartbeatMs} ms, ${loadClients} writers\n`,
@@ -56,9 +63,22 @@ export async function runBenchFailover(argv: readonly string[], out: Output = pr
         '--election-ticks',
         String(electionTicks),
       ],
+      ...(explainOverMs !== undefined && { onLog: (line: string) => recent.add(line) }),
     });
     try {
-      const sample = await measureFailover(cluster, { trials, loadClients, warmupMs, valueSizeBytes: 256, seed: 1 });
+      const sample = await measureFailover(cluster, {
+        trials,
+        loadClients,
+        warmupMs,
+        valueSizeBytes: 256,
+        seed: 1,
+        onTrial: ({ index, killedAt, committedAt }) => {
+          if (explainOverMs === undefined || committedAt - killedAt <= explainOverMs) return;
+          out.write(`${consensus} trial ${index + 1}: ${(committedAt - killedAt).toFixed(1)} ms; the nodes said:\n`);
+          for (const { at, line } of recent.between(killedAt - 100, committedAt + 20))
+            out.write(`  +${(at - killedAt).toFixed(0).padStart(4)} ms ${line}\n`);
+        },
+      });
       const { p50, p99, max } = summarize(sample);
       out.write(
         `${consensus.padEnd(7)}${p50.toFixed(1).padStart(8)} ${p99.toFixed(1).padStart(8)} ${max.toFixed(1).padStart(8)}\n`,
@@ -88,11 +108,27 @@ function parse(argv: readonly string[]) {
         'election-ticks': { type: 'string' },
         'load-clients': { type: 'string' },
         'warmup-ms': { type: 'string' },
+        'explain-over': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
     });
   } catch (error) {
     throw new ConfigError('arguments', `${(error as Error).message}; run weft bench failover --help`);
+  }
+}
+
+/** The nodes' log lines of the last few seconds, with when each arrived. */
+class RecentLines {
+  private readonly lines: { at: number; line: string }[] = [];
+
+  add(line: string): void {
+    const at = performance.now();
+    this.lines.push({ at, line });
+    while ((this.lines[0]?.at ?? at) < at - 10_000) this.lines.shift();
+  }
+
+  between(from: number, to: number): { at: number; line: string }[] {
+    return this.lines.filter(({ at }) => at >= from && at <= to);
   }
 }

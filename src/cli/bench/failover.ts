@@ -22,6 +22,8 @@ export interface FailoverOptions {
   readonly warmupMs: number;
   readonly valueSizeBytes: number;
   readonly seed: number;
+  /** Told of each trial as it ends: the kill and the first commit after it (performance.now()). */
+  readonly onTrial?: (trial: { index: number; killedAt: number; committedAt: number }) => void;
 }
 
 const probeGiveUpMs = 30_000;
@@ -42,7 +44,9 @@ export async function measureFailover(target: FailoverTarget, options: FailoverO
     const load = startLoad(target.endpoints(), options.loadClients, value);
     await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
     const killedAt = await target.killLeader();
-    results.push((await probeUntilWrite(target.endpoints(), value)) - killedAt);
+    const committedAt = await probeUntilWrite(target.endpoints(), value);
+    results.push(committedAt - killedAt);
+    options.onTrial?.({ index: trial, killedAt, committedAt });
     await load.stop();
     await target.heal();
   }

@@ -16,6 +16,8 @@ export interface LocalWeftOptions {
   readonly httpBasePort: number;
   /** Flags every node gets (--consensus, --heartbeat-ms, ...). */
   readonly nodeArgs: readonly string[];
+  /** Every log line of every node, as `weft up` prints it; nodes log at info when it is given. */
+  readonly onLog?: (line: string) => void;
 }
 
 const readyTimeoutMs = 60_000;
@@ -63,9 +65,10 @@ export class LocalWeftCluster implements FailoverTarget {
       .join(',');
     const args = [
       ...['--id', id, '--peers', peers, '--http-port', String(this.options.httpBasePort + Number(id.slice(1)))],
-      ...['--data-dir', join(this.dir, id), '--log-level', 'warn', ...this.options.nodeArgs],
+      ...['--data-dir', join(this.dir, id), '--log-level', this.options.onLog ? 'info' : 'warn'],
+      ...this.options.nodeArgs,
     ];
-    const node = new SupervisedNode({ id, args }, () => undefined);
+    const node = new SupervisedNode({ id, args }, this.options.onLog ?? (() => undefined));
     this.nodes.set(id, node);
     void node.exited.then((exit) => {
       if (this.nodes.get(id) === node && this.killed !== id && !this.stopping)

@@ -151,6 +151,7 @@ export class RaftLoop {
     this.transport.onPeerLost((address) => {
       const peer = this.directory.idAt(address);
       if (peer === undefined || this.stopped) return;
+      this.log.info({ peer }, 'lost the connection to a member');
       this.node.reportUnreachable(peer);
       this.kick();
     });
