@@ -8,12 +8,12 @@ const rememberedLines = 20;
 
 /**
  * Node flags of the children. The nodes of one supervisor share one
- * machine's cores, and V8's parallel garbage collector gives each process
- * four helper threads: measured on 2 cores with three nodes under write load,
- * those threads took about 30% of the cluster's CPU, and with GC on each
- * main thread the cluster committed 7-29% more writes per second in each
- * of six paired runs (docs/results.md). A node alone on its machine keeps
- * the default.
+ * machine's cores, and V8's parallel garbage collector runs helper threads
+ * in every process beside its main thread: on 2 cores with three nodes
+ * under write load, with GC on each main thread instead, the cluster
+ * committed 7-29% more writes per second, at lower CPU per write, in each of
+ * six paired runs (docs/results.md). A node alone on its machine keeps the
+ * default.
  */
 const nodeFlags = ['--single-threaded-gc'];
 

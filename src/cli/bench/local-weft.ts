@@ -59,6 +59,14 @@ export class LocalWeftCluster implements FailoverTarget {
       .map((id) => `127.0.0.1:${this.options.basePort + Number(id.slice(1))}`);
   }
 
+  /** The process ids of the running nodes, in node order. */
+  pids(): number[] {
+    return this.ids().flatMap((id) => {
+      const pid = id === this.killed ? undefined : this.nodes.get(id)?.pid;
+      return pid === undefined ? [] : [pid];
+    });
+  }
+
   private launch(id: string): void {
     const peers = this.ids()
       .map((n) => `${n}=127.0.0.1:${this.options.basePort + Number(n.slice(1))}`)
