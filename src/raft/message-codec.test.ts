@@ -40,6 +40,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     lastIndex: small,
     lastTerm: small,
     transfer: fc.boolean(),
+    rank: fc.integer({ min: -1, max: 6 }),
   }),
   fc.record({ type: fc.constantFrom('voteResp', 'preVoteResp'), ...envelope, reject: fc.boolean() }),
   fc.record({

@@ -14,7 +14,8 @@ import type { ConfState, Entry, EntryKind, NodeId, SnapshotMeta } from './types.
  * one transport send per peer. Decoding is bounded: malformed bytes are a
  * DECODE_FAILED error, never an out-of-bounds read or a huge allocation.
  */
-export const MESSAGE_FORMAT = 1;
+/** 2: vote requests carry the candidate's S-Raft rank. */
+export const MESSAGE_FORMAT = 2;
 
 const types: readonly MessageType[] = [
   'app',
@@ -68,7 +69,10 @@ function writeMessage(w: BinaryWriter, m: Message): void {
       return;
     case 'vote':
     case 'preVote':
-      w.uvarint(m.lastIndex).uvarint(m.lastTerm).bool(m.transfer);
+      w.uvarint(m.lastIndex)
+        .uvarint(m.lastTerm)
+        .bool(m.transfer)
+        .uvarint(m.rank + 1);
       return;
     case 'voteResp':
     case 'preVoteResp':
@@ -116,7 +120,14 @@ function readMessage(r: BinaryReader): Message {
       };
     case 'vote':
     case 'preVote':
-      return { type, ...envelope, lastIndex: r.uvarint(), lastTerm: r.uvarint(), transfer: r.u8() === 1 };
+      return {
+        type,
+        ...envelope,
+        lastIndex: r.uvarint(),
+        lastTerm: r.uvarint(),
+        transfer: r.u8() === 1,
+        rank: r.uvarint() - 1,
+      };
     case 'voteResp':
     case 'preVoteResp':
       return { type, ...envelope, reject: r.u8() === 1 };

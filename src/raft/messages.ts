@@ -44,6 +44,8 @@ export interface VoteMessage extends Envelope {
   readonly lastTerm: number;
   /** Set by a leader transfer's target: voters ignore their leader stickiness (thesis §3.10). */
   readonly transfer: boolean;
+  /** S-Raft: the candidate's rank in the successor ranking it holds for this term; -1 for none (and in plain Raft). */
+  readonly rank: number;
 }
 
 export interface VoteResponseMessage extends Envelope {

@@ -27,7 +27,7 @@ export function formatMessage(m: Message): string {
       return m.reject ? `${head} REJECT ${m.index} hint=${m.hintTerm}/${m.hintIndex}` : `${head} index=${m.index}`;
     case 'vote':
     case 'preVote':
-      return `${head} last=${m.lastTerm}/${m.lastIndex}${m.transfer ? ' transfer' : ''}`;
+      return `${head} last=${m.lastTerm}/${m.lastIndex}${m.transfer ? ' transfer' : ''}${m.rank >= 0 ? ` rank=${m.rank}` : ''}`;
     case 'voteResp':
     case 'preVoteResp':
       return `${head}${m.reject ? ' REJECT' : ''}`;
