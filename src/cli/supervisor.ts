@@ -25,7 +25,7 @@ export interface ChildSpec {
 export interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
-  /** The last lines the child wrote to stderr: usually why it died. */
+  /** The last lines the child wrote to stderr, and its error and fatal log lines: usually why it died. */
   readonly lastErrorLines: readonly string[];
 }
 
@@ -50,10 +50,18 @@ export class SupervisedNode {
       detached: true,
       env,
     });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => print(formatLogLine(spec.id, line)));
-    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+    const remember = (line: string): void => {
       this.errorLines.push(line);
       if (this.errorLines.length > rememberedLines) this.errorLines.shift();
+    };
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      const formatted = formatLogLine(spec.id, line);
+      // A node logs why it stops (an error or fatal line) on stdout, then exits.
+      if (/"level":(50|60)\b/.test(line)) remember(formatted);
+      print(formatted);
+    });
+    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+      remember(line);
       print(formatLogLine(spec.id, line));
     });
     this.exited = new Promise((resolve) => {
