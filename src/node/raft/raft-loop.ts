@@ -372,7 +372,12 @@ export class RaftLoop {
     if (this.saving || this.node.appliedIndex - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
     await this.applying;
     const point = this.node.appliedSnapshotMeta();
-    assert(point.index === this.kv.appliedIndex, 'Raft and the store agree on the applied index');
+    // After a restart the store can be ahead of Raft: it kept applies made
+    // after the last recorded snapshot, and Raft hands those entries out
+    // again (the store skips them). A snapshot of the store would not be
+    // the state at Raft's applied index: wait until Raft has caught up.
+    if (point.index < this.kv.appliedIndex) return;
+    assert(point.index === this.kv.appliedIndex, 'the store has applied everything Raft handed out');
     this.saving = true;
     this.snapshotting = this.kv
       .saveSnapshot(this.snapshots, point.conf, point.term)
