@@ -9,7 +9,7 @@ import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
 import type { Message } from '../../raft/messages.ts';
 import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
-import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
+import type { Entry, HardState, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
 import { SnapshotStore } from '../../storage/snapshot-store.ts';
 import { Wal, type WalSync } from '../../storage/wal.ts';
@@ -59,6 +59,8 @@ export class RaftLoop {
   private readonly proposals = new Map<number, ProposalWaiter>();
   private readonly heartbeatSentAt = new Map<NodeId, number>();
   private lastSnapshotIndex: number;
+  /** The latest hard state not yet in the WAL (a commit-only change; see handle). */
+  private unwrittenHardState: HardState | undefined;
   /** A snapshot being written in the background (see maybeSnapshot), and one written, waiting to be recorded. */
   private saving = false;
   private snapshotting: Promise<void> = Promise.resolve();
@@ -173,6 +175,8 @@ export class RaftLoop {
     while (this.draining) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.applying;
     await this.snapshotting;
+    if (this.unwrittenHardState !== undefined)
+      await this.wal.append({ hardState: this.unwrittenHardState, entries: [] });
     const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
     for (const waiter of this.proposals.values()) waiter.reject(stopping);
     this.proposals.clear();
@@ -273,11 +277,15 @@ export class RaftLoop {
     }
     const early = this.node.role === 'leader' ? ready.messages.filter((m) => leaderMessageTypes.has(m.type)) : [];
     this.send(early);
+    // A hard state whose only change is the commit index need not be durable
+    // at once (mustSync is false): it goes with the next append, as an
+    // unsynced write would. Dropping it, as the loop once did, left the WAL's
+    // commit index where the last election put it.
+    if (ready.hardState !== undefined) this.unwrittenHardState = ready.hardState;
     if (ready.entries.length > 0 || ready.mustSync) {
-      await this.wal.append({
-        ...(ready.hardState !== undefined ? { hardState: ready.hardState } : {}),
-        entries: ready.entries,
-      });
+      const hardState = this.unwrittenHardState;
+      this.unwrittenHardState = undefined;
+      await this.wal.append({ ...(hardState !== undefined ? { hardState } : {}), entries: ready.entries });
     }
     this.send(early.length === 0 ? ready.messages : ready.messages.filter((m) => !early.includes(m)));
     // The previous batch was applied while this one was written to the WAL;
