@@ -92,15 +92,17 @@ export class WriteTxn {
         'etcdserver: key not found; ignore_value and ignore_lease need an existing key',
       );
     }
+    // Every version of a key shares one key array: the history keeps one copy, not one per write.
+    const key = previous?.key ?? request.key;
     const kv: KeyValue = {
-      key: request.key,
+      key,
       createRevision: previous?.createRevision ?? this.newRevision,
       modRevision: this.newRevision,
       version: (previous?.version ?? 0) + 1,
       value: request.ignoreValue === true && previous !== undefined ? previous.value : request.value,
       lease: request.ignoreLease === true && previous !== undefined ? previous.lease : (request.lease ?? 0),
     };
-    this.record({ key: request.key, kv });
+    this.record({ key, kv });
     this.events.push({ type: 'put', kv, ...(previous !== undefined && { prevKv: previous }) });
     return request.prevKv === true && previous !== undefined ? { prevKv: previous } : {};
   }
