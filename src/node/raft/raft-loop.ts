@@ -58,6 +58,8 @@ export class RaftLoop {
   private stopped = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
   private readonly heartbeatSentAt = new Map<NodeId, number>();
+  /** Members whose lost connection was logged, until a message from them arrives. */
+  private readonly lostPeers = new Set<NodeId>();
   private lastSnapshotIndex: number;
   /** The latest hard state not yet in the WAL (a commit-only change; see handle). */
   private unwrittenHardState: HardState | undefined;
@@ -153,7 +155,9 @@ export class RaftLoop {
     this.transport.onPeerLost((address) => {
       const peer = this.directory.idAt(address);
       if (peer === undefined || this.stopped) return;
-      this.log.info({ peer }, 'lost the connection to a member');
+      // The transport reports again at every failed reconnect: say it once, until the member is heard again.
+      if (!this.lostPeers.has(peer)) this.log.info({ peer }, 'lost the connection to a member');
+      this.lostPeers.add(peer);
       this.node.reportUnreachable(peer);
       this.kick();
     });
@@ -422,6 +426,7 @@ export class RaftLoop {
       return;
     }
     for (const m of messages) if (fromAddress !== '') this.directory.set(m.from, fromAddress);
+    if (this.lostPeers.size > 0) for (const m of messages) this.lostPeers.delete(m.from);
     this.stepMessages(messages);
   }
 
