@@ -12,21 +12,21 @@ export interface StoredResponse extends Variant {
   readonly freshness: Freshness;
 }
 
+/** A response as received, before the store adds what it sends on reuse. */
+export interface ResponseParts {
+  readonly status: number;
+  readonly headers: HeaderMap;
+  readonly body: Buffer;
+  readonly varyFields: readonly string[];
+  readonly varyKey: string;
+}
+
 /** Fields never sent from the store: recomputed per answer, or never shared. */
 const notServed = new Set(['age', 'content-length', 'set-cookie']);
 /** Rough cost of the bookkeeping around one stored response, so tiny bodies are not free. */
 const overheadBytes = 256;
 
-export function storedResponse(
-  init: {
-    readonly status: number;
-    readonly headers: HeaderMap;
-    readonly body: Buffer;
-    readonly varyFields: readonly string[];
-    readonly varyKey: string;
-  },
-  freshness: Freshness,
-): StoredResponse {
+export function storedResponse(init: ResponseParts, freshness: Freshness): StoredResponse {
   const served: Record<string, string> = {};
   let headerBytes = 0;
   for (const [name, value] of Object.entries(init.headers)) {
@@ -42,13 +42,7 @@ export function storedResponse(
 }
 
 export function receivedResponse(
-  init: {
-    readonly status: number;
-    readonly headers: HeaderMap;
-    readonly body: Buffer;
-    readonly varyFields: readonly string[];
-    readonly varyKey: string;
-  },
+  init: ResponseParts,
   timing: { readonly requestTimeMs: number; readonly responseTimeMs: number },
   options: FreshnessOptions,
 ): StoredResponse {

@@ -80,15 +80,7 @@ export class ReplicatedKv implements KvService, ClusterService {
       leader: () => loop.node.leader,
       address: (member) => loop.directory.address(member),
       send: (address, payload) => transport.send(address, proposeChannel, payload),
-      proposeHere: (commands) => {
-        if (loop.node.role !== 'leader') return false;
-        try {
-          loop.proposeForwarded(commands);
-          return true;
-        } catch {
-          return false; // a leadership transfer is under way: the next leader gets them
-        }
-      },
+      proposeHere: (commands) => this.proposeIfLeader(commands),
     });
     loop.onApplied((results) => this.forwarder.onApplied(results));
     loop.onLeaderChange(() => this.forwarder.onLeaderChange());
@@ -99,21 +91,25 @@ export class ReplicatedKv implements KvService, ClusterService {
     this.transport.onMessage(proposeChannel, (payload, { from }) => {
       // Not the leader (any more): the sender sends them again to the leader it learns of.
       if (this.loop.node.role !== 'leader') return;
-      let commands: Uint8Array[];
       try {
-        commands = decodeProposals(payload);
+        this.proposeIfLeader(decodeProposals(payload));
       } catch (error) {
         this.options.log.warn({ err: error, from }, 'dropped undecodable forwarded proposals');
-        return;
-      }
-      try {
-        this.loop.proposeForwarded(commands);
-      } catch {
-        return; // a leadership transfer is under way
       }
     });
     this.sweepTimer = setInterval(() => this.forwarder.sweep(), resendAfterMs / 4).unref();
     this.membership.serve();
+  }
+
+  /** Append forwarded commands if this member leads; false otherwise (their senders send them again). */
+  private proposeIfLeader(commands: readonly Uint8Array[]): boolean {
+    if (this.loop.node.role !== 'leader') return false;
+    try {
+      this.loop.proposeForwarded(commands);
+      return true;
+    } catch {
+      return false; // a leadership transfer is under way: the next leader gets them
+    }
   }
 
   /** Fail the writes still waiting here (the node is stopping). */
