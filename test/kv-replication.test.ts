@@ -100,11 +100,19 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     const deadline = Date.now() + 10_000;
     const applied = (): number[] => [...cluster.members.values()].map((m) => m.loop.kv.appliedIndex);
     while (Date.now() < deadline && new Set(applied()).size > 1) await sleep(20);
-    const commits = new Map([...cluster.members.values()].map((m) => [m.id, m.loop.status().commit]));
-    for (const id of ['n1', 'n2', 'n3']) await cluster.stop(id);
+    // Stopped one at a time, the last two may elect a leader and commit its first entry in between: at least what it had.
+    const commits = new Map<string, number>();
+    for (const member of cluster.members.values()) {
+      commits.set(member.id, member.loop.status().commit);
+      await cluster.stop(member.id);
+    }
     for (const member of cluster.members.values()) {
       const wal = await Wal.open({ dataDir: member.dataDir, sync: 'none' });
-      assert.equal(wal.readAll().hardState.commit, commits.get(member.id), `${member.id}'s WAL commit index`);
+      const walCommit = wal.readAll().hardState.commit;
+      assert.ok(
+        walCommit >= commits.get(member.id)!,
+        `${member.id}'s WAL commit index ${walCommit} < ${commits.get(member.id)}`,
+      );
       await wal.close();
     }
     const back = await cluster.boot('n1', ['n1', 'n2', 'n3']);
