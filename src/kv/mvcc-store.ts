@@ -17,6 +17,7 @@ import {
   type StoreMeta,
 } from './backend.ts';
 import { decodeCommand } from './command-codec.ts';
+import { DedupWindow } from './dedup-window.ts';
 import type { Command, CommandResponse } from './command.ts';
 import { KeyIndex, type KeyHistory } from './key-index.ts';
 import { bytesKey } from './key-range.ts';
@@ -62,10 +63,12 @@ type BatchWriter = BackendOp[];
 export class MvccStore {
   private index = new KeyIndex();
   private meta: StoreMeta = { appliedIndex: 0, revision: 0, compactedRevision: 0, nextDedupSeq: 1 };
-  /** request id → revision it was applied at, for the last `dedupWindowRequests` ids, oldest first. */
-  private readonly dedup = new Map<number, { seq: number; revision: number }>();
+  /** request id → revision it was applied at, for the last `dedupWindowRequests` ids. */
+  private readonly dedup: DedupWindow;
 
-  constructor(readonly limits: KvLimits = DEFAULT_KV_LIMITS) {}
+  constructor(readonly limits: KvLimits = DEFAULT_KV_LIMITS) {
+    this.dedup = new DedupWindow(limits.dedupWindowRequests);
+  }
 
   /** Rebuilds a store from every backend record (in key order, as KvBackend.records yields them). */
   static async restore(
@@ -78,7 +81,7 @@ export class MvccStore {
       if (key[0] === RECORD_PREFIX.meta) store.meta = decodeMeta(value);
       else if (key[0] === RECORD_PREFIX.dedup) {
         const { seq, requestId, revision } = decodeDedup(key, value);
-        store.dedup.set(requestId, { seq, revision });
+        store.dedup.add(requestId, { seq, revision });
       } else {
         const decoded = decodeVersion(key, value);
         const name = bytesKey(decoded.key);
@@ -216,13 +219,9 @@ export class MvccStore {
     if (requestId === 0) return;
     const seq = this.meta.nextDedupSeq;
     this.meta = { ...this.meta, nextDedupSeq: seq + 1 };
-    this.dedup.set(requestId, { seq, revision: this.meta.revision });
     writes.push({ type: 'put', key: dedupKey(seq), value: encodeDedup(requestId, this.meta.revision) });
-    if (this.dedup.size > this.limits.dedupWindowRequests) {
-      const [oldestId, oldest] = this.dedup.entries().next().value!;
-      this.dedup.delete(oldestId);
-      writes.push({ type: 'del', key: dedupKey(oldest.seq) });
-    }
+    const evicted = this.dedup.add(requestId, { seq, revision: this.meta.revision });
+    if (evicted !== undefined) writes.push({ type: 'del', key: dedupKey(evicted.seq) });
   }
 
   private view(): { index: KeyIndex; revision: number; compactedRevision: number } {
