@@ -69,7 +69,10 @@ export class BinaryWriter {
 
   /** The bytes written so far (a view; copy it if the writer is reused). */
   finish(): Uint8Array {
-    return this.buffer.subarray(0, this.length);
+    if (this.length === this.buffer.length) return this.buffer;
+    // V8 keeps a typed array of up to 64 bytes in its heap, and a view of it
+    // (subarray) first moves it out to a buffer of its own: copy those.
+    return this.length <= 64 ? this.buffer.slice(0, this.length) : this.buffer.subarray(0, this.length);
   }
 }
 
@@ -113,6 +116,20 @@ export class BinaryReader {
   bytes(): Uint8Array {
     const length = this.uvarint();
     return this.raw(length);
+  }
+
+  /**
+   * Length-prefixed bytes as a view into the input, not a copy: for a large
+   * part of a small input that lives as long as the result anyway (a put's
+   * value, kept by the store with the few bytes of its command around it).
+   */
+  bytesView(): Uint8Array {
+    const length = this.uvarint();
+    if (length > this.buffer.length - this.offset) this.fail(`length ${length} runs past the end`);
+    // A plain Uint8Array even when the input is a Buffer, as raw() returns.
+    const value = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset + this.offset, length);
+    this.offset += length;
+    return value;
   }
 
   raw(length: number): Uint8Array {

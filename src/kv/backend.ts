@@ -43,24 +43,35 @@ export interface StoreMeta {
   readonly nextDedupSeq: number;
 }
 
-function u64(view: DataView, offset: number, value: number): void {
-  view.setUint32(offset, Math.floor(value / 0x100000000));
-  view.setUint32(offset + 4, value >>> 0);
+/** Writes a safe integer as 8 bytes, big-endian (byte by byte: a DataView over a small array moves it out of V8's heap). */
+function u64(bytes: Uint8Array, offset: number, value: number): void {
+  let high = Math.floor(value / 0x100000000);
+  let low = value >>> 0;
+  for (let i = 7; i >= 4; i -= 1) {
+    bytes[offset + i] = low & 0xff;
+    low >>>= 8;
+  }
+  for (let i = 3; i >= 0; i -= 1) {
+    bytes[offset + i] = high & 0xff;
+    high >>>= 8;
+  }
 }
 
 export function revisionKey(main: number, sub: number): Uint8Array {
   const key = new Uint8Array(13);
-  const view = new DataView(key.buffer);
   key[0] = RECORD_PREFIX.revision;
-  u64(view, 1, main);
-  view.setUint32(9, sub);
+  u64(key, 1, main);
+  key[9] = sub >>> 24;
+  key[10] = (sub >>> 16) & 0xff;
+  key[11] = (sub >>> 8) & 0xff;
+  key[12] = sub & 0xff;
   return key;
 }
 
 export function dedupKey(seq: number): Uint8Array {
   const key = new Uint8Array(9);
   key[0] = RECORD_PREFIX.dedup;
-  u64(new DataView(key.buffer), 1, seq);
+  u64(key, 1, seq);
   return key;
 }
 
@@ -71,7 +82,8 @@ export function parseRevisionKey(key: Uint8Array): { main: number; sub: number }
 }
 
 export function encodeVersion(key: Uint8Array, version: Version): Uint8Array {
-  const writer = new BinaryWriter(32 + key.length).u8(version.kv === undefined ? 1 : 0).bytes(key);
+  const sizeHint = 32 + key.length + (version.kv?.value.length ?? 0);
+  const writer = new BinaryWriter(sizeHint).u8(version.kv === undefined ? 1 : 0).bytes(key);
   const kv = version.kv;
   if (kv !== undefined) writer.uvarint(kv.createRevision).uvarint(kv.version).uvarint(kv.lease).bytes(kv.value);
   return writer.finish();
@@ -95,7 +107,7 @@ export function decodeVersion(recordKey: Uint8Array, payload: Uint8Array): { key
 }
 
 export function encodeMeta(meta: StoreMeta): Uint8Array {
-  return new BinaryWriter()
+  return new BinaryWriter(40)
     .u8(META_FORMAT)
     .uvarint(meta.appliedIndex)
     .uvarint(meta.revision)
@@ -119,7 +131,7 @@ export function decodeMeta(payload: Uint8Array): StoreMeta {
 }
 
 export function encodeDedup(requestId: number, revision: number): Uint8Array {
-  return new BinaryWriter().uvarint(requestId).uvarint(revision).finish();
+  return new BinaryWriter(16).uvarint(requestId).uvarint(revision).finish();
 }
 
 export function decodeDedup(

@@ -88,7 +88,9 @@ function flags(...bits: (boolean | undefined)[]): number {
 function readFlags(reader: BinaryReader, count: number): boolean[] {
   const byte = reader.u8();
   if (byte >= 1 << count) reader.fail(`flags ${byte} has unknown bits`);
-  return Array.from({ length: count }, (_, i) => (byte & (1 << i)) !== 0);
+  const bits: boolean[] = [];
+  for (let i = 0; i < count; i += 1) bits.push((byte & (1 << i)) !== 0);
+  return bits;
 }
 
 function writePut(writer: BinaryWriter, put: PutRequest): void {
@@ -102,7 +104,8 @@ function writePut(writer: BinaryWriter, put: PutRequest): void {
 function readPut(reader: BinaryReader): PutRequest {
   const [prevKv, ignoreValue, ignoreLease] = readFlags(reader, 3);
   const key = reader.bytes();
-  const value = reader.bytes();
+  // The value stays a view of the entry's bytes: the store keeps it, and copying every value cost a copy per write.
+  const value = reader.bytesView();
   const lease = reader.uvarint();
   return {
     key,
