@@ -1,6 +1,6 @@
 import { BinaryReader, BinaryWriter } from '../core/binary.ts';
 import type { ConfState, Entry, EntryKind, HardState, SnapshotMeta } from '../raft/types.ts';
-import { encodeRecordInPlace, RecordType } from './wal-record.ts';
+import { frameRecordAt, RECORD_HEADER_BYTES, RecordType } from './wal-record.ts';
 
 /**
  * Payload encodings of the WAL's record types (wal-record.ts frames them).
@@ -15,15 +15,25 @@ export const WAL_FORMAT_VERSION = 1;
 
 const kinds: readonly EntryKind[] = ['normal', 'noop', 'config'];
 
-/** An entry's complete WAL record (framed), built in one allocation. */
-export function encodeEntryRecord(entry: Entry): Uint8Array {
-  const payloadBytes = varintBytes(entry.term) + varintBytes(entry.index) + 1 + entry.data.length;
-  return encodeRecordInPlace(RecordType.entry, payloadBytes, (record, start) => {
-    let offset = putVarint(record, start, entry.term);
-    offset = putVarint(record, offset, entry.index);
-    record[offset] = kinds.indexOf(entry.kind);
-    record.set(entry.data, offset + 1);
+/** The size of an entry's record payload (the record adds RECORD_HEADER_BYTES). */
+export function entryPayloadBytes(entry: Entry): number {
+  return varintBytes(entry.term) + varintBytes(entry.index) + 1 + entry.data.length;
+}
+
+/** The entries' records back to back in one buffer: one allocation, and one buffer for the disk write. */
+export function encodeEntryRecords(entries: readonly Entry[]): Uint8Array {
+  const sizes = entries.map(entryPayloadBytes);
+  const records = new Uint8Array(sizes.reduce((sum, size) => sum + RECORD_HEADER_BYTES + size, 0));
+  let offset = 0;
+  entries.forEach((entry, i) => {
+    offset = frameRecordAt(records, offset, RecordType.entry, sizes[i]!, (record, start) => {
+      let at = putVarint(record, start, entry.term);
+      at = putVarint(record, at, entry.index);
+      record[at] = kinds.indexOf(entry.kind);
+      record.set(entry.data, at + 1);
+    });
   });
+  return records;
 }
 
 function varintBytes(value: number): number {

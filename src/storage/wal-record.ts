@@ -25,25 +25,35 @@ export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 const validTypes: ReadonlySet<number> = new Set(Object.values(RecordType));
 
 export function encodeRecord(type: RecordType, payload: Uint8Array): Uint8Array {
-  return encodeRecordInPlace(type, payload.length, (record, offset) => record.set(payload, offset));
+  const record = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
+  frameRecordAt(record, 0, type, payload.length, (target, offset) => target.set(payload, offset));
+  return record;
 }
 
 /**
- * Frames a record whose payload `fill` writes straight into the record at
- * `offset`: one allocation and no copy, for the hot path (entries).
+ * Frames a record at `start` of `target`, which has room for it; `fill`
+ * writes the payload in place (no copy, and many records can share one
+ * buffer and one write). Returns the offset after the record.
  */
-export function encodeRecordInPlace(
+export function frameRecordAt(
+  target: Uint8Array,
+  start: number,
   type: RecordType,
   payloadBytes: number,
   fill: (record: Uint8Array, offset: number) => void,
-): Uint8Array {
-  const record = new Uint8Array(RECORD_HEADER_BYTES + payloadBytes);
-  const view = new DataView(record.buffer);
-  view.setUint32(0, payloadBytes, true);
-  record[8] = type;
-  fill(record, RECORD_HEADER_BYTES);
-  view.setUint32(4, recordChecksum(record, payloadBytes), true);
-  return record;
+): number {
+  putU32LE(target, start, payloadBytes);
+  target[start + 8] = type;
+  fill(target, start + RECORD_HEADER_BYTES);
+  putU32LE(target, start + 4, recordChecksum(target, payloadBytes, start));
+  return start + RECORD_HEADER_BYTES + payloadBytes;
+}
+
+function putU32LE(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = value >>> 24;
 }
 
 function recordChecksum(bytes: Uint8Array, payloadBytes: number, offset = 0): number {

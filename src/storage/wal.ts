@@ -7,9 +7,15 @@ import type { SnapshotMeta } from '../raft/types.ts';
 import { syncDirectory, truncateDurably, writeFileAtomically, writeFullyV } from './fs-sync.ts';
 import type { LogMirror } from './log-mirror.ts';
 import type { LogState, LogStorage, LogUpdate } from './log-storage.ts';
-import { encodeEntryRecord, encodeHardState, encodeSegmentHeader, encodeSnapshotMeta } from './wal-codec.ts';
+import {
+  encodeEntryRecords,
+  encodeHardState,
+  encodeSegmentHeader,
+  encodeSnapshotMeta,
+  entryPayloadBytes,
+} from './wal-codec.ts';
 import { listSegments, segmentFileName, WAL_DIR_NAME, type SegmentFile } from './wal-files.ts';
-import { encodeRecord, RECORD_HEADER_BYTES, RecordType } from './wal-record.ts';
+import { encodeRecord, RecordType } from './wal-record.ts';
 import { scanSegments, type Damage } from './wal-scan.ts';
 
 /** 'fdatasync': an append resolves once its bytes are on stable storage. 'none': once written (tests and benchmarks only). */
@@ -121,7 +127,8 @@ export class Wal implements LogStorage {
   // async so that a rejected append (limits, a failed WAL) is a rejected promise, never a throw.
   async append(update: LogUpdate): Promise<void> {
     this.mirror.validate(update, this.queuedLastIndex);
-    const records = update.entries.map((entry) => this.checkSize(encodeEntryRecord(entry)));
+    for (const entry of update.entries) this.checkSize(entryPayloadBytes(entry));
+    const records = update.entries.length > 0 ? [encodeEntryRecords(update.entries)] : [];
     if (update.hardState !== undefined)
       records.push(encodeRecord(RecordType.hardState, encodeHardState(update.hardState)));
     const last = update.entries.at(-1);
@@ -174,8 +181,7 @@ export class Wal implements LogStorage {
   }
 
   /** Rejects an entry whose payload is over maxRecordBytes: reading it back would call it damage. */
-  private checkSize(record: Uint8Array): Uint8Array {
-    const payloadBytes = record.length - RECORD_HEADER_BYTES;
+  private checkSize(payloadBytes: number): void {
     if (payloadBytes > this.options.maxRecordBytes) {
       throw new WeftError(
         'ENTRY_TOO_LARGE',
@@ -183,7 +189,6 @@ export class Wal implements LogStorage {
         { bytes: payloadBytes, limitBytes: this.options.maxRecordBytes },
       );
     }
-    return record;
   }
 
   private checkUsable(): void {
