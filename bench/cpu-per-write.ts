@@ -2,6 +2,7 @@
 // weft bench kv's write workload, with the CPU time of every thread of every
 // node process read from /proc/<pid>/task before and after (Linux only).
 //   node --import tsx bench/cpu-per-write.ts [--nodes 3] [--duration-ms 8000] [--clients 32] [--leader-only]
+//     [--node-args='--snapshot-entries 100000']   (flags every node gets)
 // Prints writes/s and latency, then per node: its main thread, its other
 // threads (V8's GC helpers, libuv's pool), and the total, in µs of CPU per write.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '8000' },
     clients: { type: 'string', default: '32' },
     'leader-only': { type: 'boolean', default: false },
+    'node-args': { type: 'string', default: '' },
   },
 });
 const nodes = Number(values.nodes);
@@ -39,7 +41,7 @@ const cluster = await LocalWeftCluster.start({
   nodes,
   basePort: await freePortRange(nodes),
   httpBasePort: await freePortRange(nodes),
-  nodeArgs: [],
+  nodeArgs: values['node-args'].split(' ').filter((arg) => arg !== ''),
 });
 try {
   let endpoints = cluster.endpoints();
