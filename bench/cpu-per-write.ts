@@ -41,6 +41,7 @@ const cluster = await LocalWeftCluster.start({
   nodes,
   basePort: await freePortRange(nodes),
   httpBasePort: await freePortRange(nodes),
+  clientBasePort: await freePortRange(nodes),
   nodeArgs: values['node-args'].split(' ').filter((arg) => arg !== ''),
 });
 try {

@@ -43,6 +43,7 @@ const weft = await LocalWeftCluster.start({
   nodes: 3,
   basePort: await freePortRange(3),
   httpBasePort: await freePortRange(3),
+  clientBasePort: await freePortRange(3),
   nodeArgs: ['--consensus', 's-raft', '--heartbeat-ms', String(heartbeatMs), '--election-ticks', '10'],
 });
 const etcd = await startEtcd([]);

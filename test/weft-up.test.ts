@@ -39,6 +39,7 @@ describe('weft up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-up-'));
     const basePort = await freePortRange(3);
     const httpBasePort = await freePortRange(3);
+    const clientBasePort = await freePortRange(3);
     const up = new WeftProcess(
       [
         'up',
@@ -48,6 +49,8 @@ describe('weft up', () => {
         String(basePort),
         '--http-base-port',
         String(httpBasePort),
+        '--client-base-port',
+        String(clientBasePort),
         '--data-dir',
         dir,
       ],
@@ -57,7 +60,12 @@ describe('weft up', () => {
     await up.waitFor(/weft up: 3 nodes ready/, 30_000);
     const urls = [1, 2, 3].map((i) => `http://127.0.0.1:${httpBasePort + i}`);
     for (const [i, url] of urls.entries()) {
-      assert.match(up.stdout, new RegExp(`n${i + 1} +peer 127\\.0\\.0\\.1:${basePort + i + 1} +http ${url}`));
+      assert.match(
+        up.stdout,
+        new RegExp(
+          `n${i + 1} +etcd API 127\\.0\\.0\\.1:${clientBasePort + i + 1} +peer 127\\.0\\.0\\.1:${basePort + i + 1} +http ${url}`,
+        ),
+      );
     }
 
     const reports = await waitAllReachable(urls, 15_000);
@@ -67,6 +75,12 @@ describe('weft up', () => {
     );
     assert.deepEqual(reports[0]?.kv?.voters, ['n1', 'n2', 'n3'], 'the three nodes form one KV group');
     const pids = reports.map((h) => h.pid);
+
+    // weft kv finds the nodes' client ports in the cluster file.
+    const put = await runWeft(['kv', 'put', 'greeting', 'hello', '--data-dir', dir]);
+    assert.equal(put.code, 0, put.stdout + put.stderr);
+    const get = await runWeft(['kv', 'get', 'greeting', '--data-dir', dir]);
+    assert.match(get.stdout, /hello/);
 
     const status = await runWeft(['status', '--data-dir', dir]);
     assert.equal(status.code, 0, status.stdout + status.stderr);
@@ -90,6 +104,7 @@ describe('weft up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-up-'));
     const basePort = await freePortRange(2);
     const httpBasePort = await freePortRange(2);
+    const clientBasePort = await freePortRange(2);
     // Something else already holds node n2's HTTP port.
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(httpBasePort + 2, '127.0.0.1', resolve));
@@ -103,6 +118,8 @@ describe('weft up', () => {
         String(basePort),
         '--http-base-port',
         String(httpBasePort),
+        '--client-base-port',
+        String(clientBasePort),
         '--data-dir',
         dir,
       ],
@@ -115,5 +132,11 @@ describe('weft up', () => {
       result.stderr,
       /weft up: node n2 exited with status 2: .*http-port: port \d+ on 127\.0\.0\.1 is already in use; .*; stopping the others/,
     );
+  });
+
+  it('refuses port ranges that overlap, naming the flag', async () => {
+    const result = await runWeft(['up', '--base-port', '4000', '--client-base-port', '4001', '--data-dir', tmpdir()]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /client-base-port: its port range overlaps --base-port's/);
   });
 });

@@ -1,4 +1,3 @@
-import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../core/errors.ts';
 import type { NodeConfig } from '../node/config.ts';
@@ -6,7 +5,9 @@ import type { Logger } from '../node/logger.ts';
 import { WeftNode } from '../node/node.ts';
 import { dhtClient } from './dht-client-api.ts';
 import { registerDhtClientService } from './dht-client-service.ts';
-import { etcdServerOptions, registerEtcdServices } from './etcd/register.ts';
+import { GRPC_OVERHEAD_BYTES, registerEtcdServices } from './etcd/register.ts';
+import { UnaryGrpcServer } from './etcd/unary-grpc-server.ts';
+import { DEFAULT_KV_LIMITS } from '../kv/limits.ts';
 import { buildHttpApp } from './http-app.ts';
 import { LateBoundKv } from './late-bound-kv.ts';
 import { foundingVoters } from '../node/raft/kv-config.ts';
@@ -20,7 +21,7 @@ export class NodeServer {
   private constructor(
     readonly node: WeftNode,
     private readonly http: FastifyInstance,
-    private readonly clientServer: grpc.Server | undefined,
+    private readonly clientServer: UnaryGrpcServer | undefined,
   ) {}
 
   static async start(config: NodeConfig, log: Logger): Promise<NodeServer> {
@@ -55,7 +56,7 @@ export class NodeServer {
     try {
       await listenHttp(http, config);
     } catch (error) {
-      clientServer?.forceShutdown();
+      await clientServer?.close(0);
       await node.stop();
       throw error;
     }
@@ -70,7 +71,7 @@ export class NodeServer {
     this.node.log.info('stopping');
     this.node.beginStop();
     await this.http.close();
-    await closeGrpc(this.clientServer);
+    await this.clientServer?.close(2_000);
     await this.node.stop();
     this.node.log.info('stopped');
   }
@@ -90,35 +91,21 @@ async function listenHttp(http: FastifyInstance, config: NodeConfig): Promise<vo
   }
 }
 
-async function listenClient(config: NodeConfig, etcd: LateBoundKv): Promise<grpc.Server> {
-  const server = new grpc.Server(etcdServerOptions());
+async function listenClient(config: NodeConfig, etcd: LateBoundKv): Promise<UnaryGrpcServer> {
+  const server = new UnaryGrpcServer({
+    maxReceiveMessageBytes: DEFAULT_KV_LIMITS.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+  });
   registerEtcdServices(server, { kv: etcd, cluster: etcd });
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`${config.host}:${config.clientPort}`, grpc.ServerCredentials.createInsecure(), (error) => {
-      if (error === null) resolve();
-      else if (error.message.includes('EADDRINUSE')) {
-        reject(
-          new ConfigError(
-            'client-port',
-            `port ${config.clientPort} on ${config.host} is already in use; choose another with --client-port or stop the process using it`,
-          ),
-        );
-      } else reject(error);
-    });
-  });
+  try {
+    await server.listen(config.host, config.clientPort);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ConfigError(
+        'client-port',
+        `port ${config.clientPort} on ${config.host} is already in use; choose another with --client-port or stop the process using it`,
+      );
+    }
+    throw error;
+  }
   return server;
-}
-
-function closeGrpc(server: grpc.Server | undefined): Promise<void> {
-  if (server === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, 2_000);
-    server.tryShutdown(() => {
-      clearTimeout(force);
-      resolve();
-    });
-  });
 }

@@ -11,6 +11,7 @@ export interface UpConfig {
   readonly host: string;
   readonly basePort: number;
   readonly httpBasePort: number;
+  readonly clientBasePort: number;
   readonly dataDir: string;
   readonly logLevel: LogLevel;
   readonly readyTimeoutMs: number;
@@ -30,6 +31,12 @@ export const upSchema: Schema<UpConfig> = {
     placeholder: '<port>',
     parse: port(),
     default: 8080,
+  },
+  clientBasePort: {
+    doc: "Node i serves the etcd API on client-base-port + i (so node 1 on etcd's 2379); 0: on its peer port",
+    placeholder: '<port>',
+    parse: integer(0, 65535),
+    default: 2378,
   },
   dataDir: {
     doc: "Parent directory of the nodes' data directories",
@@ -83,6 +90,9 @@ export async function runUp(argv: readonly string[], env: Record<string, string>
             m.dataDir,
             '--log-level',
             config.logLevel,
+            ...(m.clientUrl !== undefined
+              ? ['--client-port', m.clientUrl.slice(m.clientUrl.lastIndexOf(':') + 1)]
+              : []),
           ],
         },
         print,
@@ -101,20 +111,25 @@ export async function runUp(argv: readonly string[], env: Record<string, string>
 }
 
 function plan(config: UpConfig): ClusterNodeInfo[] {
-  if (config.basePort + config.nodes > 65535) {
-    throw new ConfigError(
-      'base-port',
-      `${config.basePort} + ${config.nodes} nodes goes past port 65535; choose a lower base`,
-    );
-  }
-  if (config.httpBasePort + config.nodes > 65535) {
-    throw new ConfigError('http-base-port', `${config.httpBasePort} + ${config.nodes} nodes goes past port 65535`);
-  }
-  if (Math.abs(config.basePort - config.httpBasePort) <= config.nodes) {
-    throw new ConfigError(
-      'http-base-port',
-      'the peer and HTTP port ranges overlap; move one of the bases further away',
-    );
+  const ranges = [
+    { field: 'base-port', base: config.basePort },
+    { field: 'http-base-port', base: config.httpBasePort },
+    ...(config.clientBasePort > 0 ? [{ field: 'client-base-port', base: config.clientBasePort }] : []),
+  ];
+  for (const [i, range] of ranges.entries()) {
+    if (range.base + config.nodes > 65535) {
+      throw new ConfigError(
+        range.field,
+        `${range.base} + ${config.nodes} nodes goes past port 65535; choose a lower base`,
+      );
+    }
+    const overlapping = ranges.slice(0, i).find((other) => Math.abs(other.base - range.base) <= config.nodes);
+    if (overlapping !== undefined) {
+      throw new ConfigError(
+        range.field,
+        `its port range overlaps --${overlapping.field}'s; move one of the bases further away`,
+      );
+    }
   }
   return Array.from({ length: config.nodes }, (_, index) => {
     const id = `n${index + 1}`;
@@ -123,6 +138,7 @@ function plan(config: UpConfig): ClusterNodeInfo[] {
       peerAddress: `${config.host}:${config.basePort + index + 1}`,
       httpUrl: `http://${config.host}:${config.httpBasePort + index + 1}`,
       dataDir: join(config.dataDir, id),
+      ...(config.clientBasePort > 0 && { clientUrl: `${config.host}:${config.clientBasePort + index + 1}` }),
     };
   });
 }
@@ -167,7 +183,10 @@ async function isReady(httpUrl: string): Promise<boolean> {
 function printEndpoints(members: readonly ClusterNodeInfo[], elapsedMs: number): void {
   console.log(`weft up: ${members.length} nodes ready in ${(elapsedMs / 1000).toFixed(1)} s`);
   for (const m of members) {
-    console.log(`  ${m.id.padEnd(4)} peer ${m.peerAddress.padEnd(16)} http ${m.httpUrl.padEnd(24)} data ${m.dataDir}`);
+    const client = `etcd API ${(m.clientUrl ?? m.peerAddress).padEnd(16)}`;
+    console.log(
+      `  ${m.id.padEnd(4)} ${client} peer ${m.peerAddress.padEnd(16)} http ${m.httpUrl.padEnd(24)} data ${m.dataDir}`,
+    );
   }
   console.log('Stop with Ctrl-C.');
 }

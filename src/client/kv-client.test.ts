@@ -75,92 +75,95 @@ async function rejectsWith(work: Promise<unknown>, code: string): Promise<WeftEr
   assert.fail(`expected ${code}`);
 }
 
-describe('KvClient against weft', () => {
-  let server: EtcdTestServer;
-  let client: KvClient;
-  before(async () => {
-    server = await startEtcdTestServer();
-    client = new KvClient({ endpoints: [`http://${server.endpoint}`] });
-  });
-  after(async () => {
-    client.close();
-    await server.stop();
-  });
-
-  it('put, get, get --prefix, delete', async () => {
-    const put = await client.put('fruit/apple', 'red');
-    assert.equal(put.header.revision, 1);
-    assert.equal(put.header.memberId, memberIdOf('n1'));
-    await client.put('fruit/banana', 'yellow');
-    assert.equal((await client.put('fruit/apple', 'green', { prevKv: true })).response.prevKv?.version, 1);
-    const one = await client.get('fruit/apple');
-    assert.deepEqual([text(one.response.kvs[0]?.value), one.response.kvs[0]?.version], ['green', 2]);
-    const all = await client.get('fruit/', { prefix: true, consistency: 'serializable' });
-    assert.deepEqual(
-      all.response.kvs.map((kv) => text(kv.key)),
-      ['fruit/apple', 'fruit/banana'],
-    );
-    assert.equal(text((await client.get('fruit/apple', { revision: 1 })).response.kvs[0]?.value), 'red');
-    assert.equal((await client.get('', { prefix: true })).response.count, 2);
-    assert.equal((await client.delete('fruit/', { prefix: true })).response.deleted, 2);
-    assert.equal((await client.get('fruit/apple')).response.kvs.length, 0);
-  });
-
-  it('txn and compact', async () => {
-    await client.put('lock', 'free');
-    const taken = await client.txn({
-      compare: [{ key: Buffer.from('lock'), result: 'equal', target: 'value', value: Buffer.from('free') }],
-      success: [{ type: 'put', request: { key: Buffer.from('lock'), value: Buffer.from('mine') } }],
-      failure: [{ type: 'range', request: { key: Buffer.from('lock') } }],
+// Both servers a node can serve the etcd API with: its client port's and grpc-js's on the peer port.
+for (const kind of ['client-port', 'peer-port'] as const) {
+  describe(`KvClient against weft (${kind})`, () => {
+    let server: EtcdTestServer;
+    let client: KvClient;
+    before(async () => {
+      server = await startEtcdTestServer({ server: kind });
+      client = new KvClient({ endpoints: [`http://${server.endpoint}`] });
     });
-    assert.equal(taken.response.succeeded, true);
-    assert.equal(text((await client.get('lock')).response.kvs[0]?.value), 'mine');
-    const revision = taken.header.revision;
-    await client.compact(revision, { physical: true });
-    await rejectsWith(client.get('lock', { revision: revision - 1 }), 'COMPACTED');
-  });
+    after(async () => {
+      client.close();
+      await server.stop();
+    });
 
-  it('memberList and status', async () => {
-    const members = await client.memberList();
-    assert.deepEqual(
-      members.response.map((m) => [m.id, m.name, m.clientUrls]),
-      [[memberIdOf('n1'), 'n1', [`http://${server.endpoint}`]]],
-    );
-    const status = await client.status();
-    assert.equal(status.leader, memberIdOf('n1'));
-    assert.equal(status.raftAppliedIndex, server.kv.store.appliedIndex);
-  });
+    it('put, get, get --prefix, delete', async () => {
+      const put = await client.put('fruit/apple', 'red');
+      assert.equal(put.header.revision, 1);
+      assert.equal(put.header.memberId, memberIdOf('n1'));
+      await client.put('fruit/banana', 'yellow');
+      assert.equal((await client.put('fruit/apple', 'green', { prevKv: true })).response.prevKv?.version, 1);
+      const one = await client.get('fruit/apple');
+      assert.deepEqual([text(one.response.kvs[0]?.value), one.response.kvs[0]?.version], ['green', 2]);
+      const all = await client.get('fruit/', { prefix: true, consistency: 'serializable' });
+      assert.deepEqual(
+        all.response.kvs.map((kv) => text(kv.key)),
+        ['fruit/apple', 'fruit/banana'],
+      );
+      assert.equal(text((await client.get('fruit/apple', { revision: 1 })).response.kvs[0]?.value), 'red');
+      assert.equal((await client.get('', { prefix: true })).response.count, 2);
+      assert.equal((await client.delete('fruit/', { prefix: true })).response.deleted, 2);
+      assert.equal((await client.get('fruit/apple')).response.kvs.length, 0);
+    });
 
-  it('errors are typed: the weft code and the gRPC status', async () => {
-    const future = await rejectsWith(client.get('x', { revision: 1_000_000 }), 'FUTURE_REV');
-    assert.equal((future as { grpcStatus?: number }).grpcStatus, grpc.status.OUT_OF_RANGE);
-    await rejectsWith(client.put('k'.repeat(4097), 'v'), 'KEY_TOO_LARGE');
-    await rejectsWith(client.put('', 'v'), 'INVALID_REQUEST');
-    await rejectsWith(client.put('big', Buffer.alloc(1024 * 1024 + 1)), 'VALUE_TOO_LARGE');
-    // Over gRPC's send limit (etcd's client default, 2 MiB): refused before it leaves.
-    await rejectsWith(client.put('huge', Buffer.alloc(2 * 1024 * 1024 + 1)), 'REQUEST_TOO_LARGE');
-    // A client with a larger send limit meets the server's: etcd's --max-request-bytes plus 512 KiB.
-    const limits = { maxSendBytes: 8 * 1024 * 1024, maxReceiveBytes: 1024 * 1024, maxReconnectBackoffMs: 100 };
-    const eager = new KvClient({ endpoints: [server.endpoint], channelLimits: limits });
-    try {
-      await rejectsWith(eager.put('huge', Buffer.alloc(2 * 1024 * 1024 + 1)), 'REQUEST_TOO_LARGE');
-    } finally {
-      eager.close();
-    }
-    assert.equal((await client.get('big')).response.count + (await client.get('huge')).response.count, 0);
-  });
+    it('txn and compact', async () => {
+      await client.put('lock', 'free');
+      const taken = await client.txn({
+        compare: [{ key: Buffer.from('lock'), result: 'equal', target: 'value', value: Buffer.from('free') }],
+        success: [{ type: 'put', request: { key: Buffer.from('lock'), value: Buffer.from('mine') } }],
+        failure: [{ type: 'range', request: { key: Buffer.from('lock') } }],
+      });
+      assert.equal(taken.response.succeeded, true);
+      assert.equal(text((await client.get('lock')).response.kvs[0]?.value), 'mine');
+      const revision = taken.header.revision;
+      await client.compact(revision, { physical: true });
+      await rejectsWith(client.get('lock', { revision: revision - 1 }), 'COMPACTED');
+    });
 
-  it('an aborted call rejects with ABORTED', async () => {
-    const controller = new AbortController();
-    controller.abort();
-    await rejectsWith(client.put('a', 'b', { signal: controller.signal }), 'ABORTED');
-  });
+    it('memberList and status', async () => {
+      const members = await client.memberList();
+      assert.deepEqual(
+        members.response.map((m) => [m.id, m.name, m.clientUrls]),
+        [[memberIdOf('n1'), 'n1', [`http://${server.endpoint}`]]],
+      );
+      const status = await client.status();
+      assert.equal(status.leader, memberIdOf('n1'));
+      assert.equal(status.raftAppliedIndex, server.kv.store.appliedIndex);
+    });
 
-  it('bad endpoints are refused at construction', () => {
-    assert.throws(() => new KvClient({ endpoints: [] }), /at least one endpoint/);
-    assert.throws(() => new KvClient({ endpoints: ['https://h:1'] }), /not host:port/);
+    it('errors are typed: the weft code and the gRPC status', async () => {
+      const future = await rejectsWith(client.get('x', { revision: 1_000_000 }), 'FUTURE_REV');
+      assert.equal((future as { grpcStatus?: number }).grpcStatus, grpc.status.OUT_OF_RANGE);
+      await rejectsWith(client.put('k'.repeat(4097), 'v'), 'KEY_TOO_LARGE');
+      await rejectsWith(client.put('', 'v'), 'INVALID_REQUEST');
+      await rejectsWith(client.put('big', Buffer.alloc(1024 * 1024 + 1)), 'VALUE_TOO_LARGE');
+      // Over gRPC's send limit (etcd's client default, 2 MiB): refused before it leaves.
+      await rejectsWith(client.put('huge', Buffer.alloc(2 * 1024 * 1024 + 1)), 'REQUEST_TOO_LARGE');
+      // A client with a larger send limit meets the server's: etcd's --max-request-bytes plus 512 KiB.
+      const limits = { maxSendBytes: 8 * 1024 * 1024, maxReceiveBytes: 1024 * 1024, maxReconnectBackoffMs: 100 };
+      const eager = new KvClient({ endpoints: [server.endpoint], channelLimits: limits });
+      try {
+        await rejectsWith(eager.put('huge', Buffer.alloc(2 * 1024 * 1024 + 1)), 'REQUEST_TOO_LARGE');
+      } finally {
+        eager.close();
+      }
+      assert.equal((await client.get('big')).response.count + (await client.get('huge')).response.count, 0);
+    });
+
+    it('an aborted call rejects with ABORTED', async () => {
+      const controller = new AbortController();
+      controller.abort();
+      await rejectsWith(client.put('a', 'b', { signal: controller.signal }), 'ABORTED');
+    });
+
+    it('bad endpoints are refused at construction', () => {
+      assert.throws(() => new KvClient({ endpoints: [] }), /at least one endpoint/);
+      assert.throws(() => new KvClient({ endpoints: ['https://h:1'] }), /not host:port/);
+    });
   });
-});
+}
 
 describe('KvClient retries', () => {
   it('moves to the next endpoint when one is down', async () => {

@@ -19,7 +19,7 @@ export const ETCD_PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url)
  */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
-/** Options for a grpc.Server that serves the etcd API (when the node gives it a port of its own). */
+/** Options for a grpc.Server that serves the etcd API (on the peer port). */
 export function etcdServerOptions(limits: KvLimits = DEFAULT_KV_LIMITS): grpc.ServerOptions {
   return {
     'grpc.max_receive_message_length': limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -49,12 +49,12 @@ export interface EtcdDeps {
 }
 
 /**
- * Serves etcd v3's KV, Cluster and Maintenance services on `server`, so
- * etcdctl and etcd client libraries work against weft. Call it before the
- * server starts; build the server with `etcdServerOptions()` to get etcd's
- * message size limit.
+ * Serves etcd v3's KV, Cluster and Maintenance services on `server` (a
+ * grpc.Server or a UnaryGrpcServer), so etcdctl and etcd client libraries
+ * work against weft. Call it before the server starts; build a grpc.Server
+ * with `etcdServerOptions()` to get etcd's message size limit.
  */
-export function registerEtcdServices(server: grpc.Server, deps: EtcdDeps): void {
+export function registerEtcdServices(server: Pick<grpc.Server, 'addService'>, deps: EtcdDeps): void {
   const services = loadServices();
   server.addService(services.KV, kvHandlers(deps.kv, deps.limits));
   server.addService(services.Cluster, clusterHandlers(deps.cluster));

@@ -14,6 +14,8 @@ export interface LocalWeftOptions {
   readonly nodes: number;
   readonly basePort: number;
   readonly httpBasePort: number;
+  /** Node i serves the etcd API on clientBasePort + i (--client-port); without it, on its peer port. */
+  readonly clientBasePort?: number;
   /** Flags every node gets (--consensus, --heartbeat-ms, ...). */
   readonly nodeArgs: readonly string[];
   /** Every log line of every node, as `weft up` prints it; nodes log at info when it is given. */
@@ -24,7 +26,8 @@ const readyTimeoutMs = 60_000;
 
 /**
  * A weft cluster on loopback for the benchmarks: node i listens on
- * basePort + i (peer and etcd API) and httpBasePort + i, with data in a
+ * basePort + i (peers, and the etcd API unless it has a clientBasePort + i)
+ * and httpBasePort + i, with data in a
  * fresh temporary directory. It can kill its leader with SIGKILL and mend
  * itself, for the failover measurement.
  */
@@ -56,7 +59,7 @@ export class LocalWeftCluster implements FailoverTarget {
   endpoints(): string[] {
     return this.ids()
       .filter((id) => id !== this.killed)
-      .map((id) => `127.0.0.1:${this.options.basePort + Number(id.slice(1))}`);
+      .map((id) => `127.0.0.1:${(this.options.clientBasePort ?? this.options.basePort) + Number(id.slice(1))}`);
   }
 
   /** The process ids of the running nodes, in node order. */
@@ -74,6 +77,9 @@ export class LocalWeftCluster implements FailoverTarget {
     const args = [
       ...['--id', id, '--peers', peers, '--http-port', String(this.options.httpBasePort + Number(id.slice(1)))],
       ...['--data-dir', join(this.dir, id), '--log-level', this.options.onLog ? 'info' : 'warn'],
+      ...(this.options.clientBasePort !== undefined
+        ? ['--client-port', String(this.options.clientBasePort + Number(id.slice(1)))]
+        : []),
       ...this.options.nodeArgs,
     ];
     const node = new SupervisedNode({ id, args }, this.options.onLog ?? (() => undefined));
