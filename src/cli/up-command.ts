@@ -73,7 +73,7 @@ export async function runUp(argv: readonly string[], env: Record<string, string>
   const print = (line: string): void => void process.stdout.write(`${line}\n`);
   const peers = members.map((m) => `${m.id}=${m.peerAddress}`).join(',');
   const nodes = members.map(
-    (m) =>
+    (m, index) =>
       new SupervisedNode(
         {
           id: m.id,
@@ -90,9 +90,7 @@ export async function runUp(argv: readonly string[], env: Record<string, string>
             m.dataDir,
             '--log-level',
             config.logLevel,
-            ...(m.clientUrl !== undefined
-              ? ['--client-port', m.clientUrl.slice(m.clientUrl.lastIndexOf(':') + 1)]
-              : []),
+            ...(config.clientBasePort > 0 ? ['--client-port', String(config.clientBasePort + index + 1)] : []),
           ],
         },
         print,
