@@ -164,6 +164,24 @@ describe('UnaryGrpcServer', () => {
     assert.ok(cancelled.includes('reset'));
   });
 
+  it('a client resetting a call with an error code cancels it and leaves the server serving', async () => {
+    await new Promise<void>((resolve) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/test.T/Hang',
+        'content-type': 'application/grpc',
+      });
+      stream.on('error', () => undefined);
+      stream.on('close', () => resolve());
+      stream.end(frame(Buffer.from('internal')));
+      setTimeout(() => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR), 30);
+    });
+    for (let i = 0; i < 50 && !cancelled.includes('internal'); i += 1) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(cancelled.includes('internal'));
+    const answer = await request('/test.T/Echo', frame(Buffer.from('still')));
+    assert.deepEqual(answer.body, frame(Buffer.from('echo:still')));
+  });
+
   it('a grpc-js client calls it like any gRPC server', async () => {
     const Client = grpc.makeGenericClientConstructor(service, 'T');
     const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
