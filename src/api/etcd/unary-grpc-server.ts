@@ -242,7 +242,7 @@ function frameMessage(body: Buffer): Buffer {
 
 /** A "trailers-only" answer: the status and its metadata in the response headers, and no body. */
 function finish(stream: http2.ServerHttp2Stream, status: Partial<grpc.StatusObject>): void {
-  if (stream.headersSent || stream.destroyed) return;
+  if (stream.headersSent || stream.destroyed || stream.closed) return;
   stream.respond(
     {
       ':status': 200,
