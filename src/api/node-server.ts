@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError } from '../core/errors.ts';
-import type { NodeConfig } from '../node/config.ts';
+import { listenOnPort, type NodeConfig } from '../node/config.ts';
 import type { Logger } from '../node/logger.ts';
 import { WeftNode } from '../node/node.ts';
 import { dhtClient } from './dht-client-api.ts';
@@ -78,17 +77,9 @@ export class NodeServer {
 }
 
 async function listenHttp(http: FastifyInstance, config: NodeConfig): Promise<void> {
-  try {
-    await http.listen({ host: config.host, port: config.httpPort });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new ConfigError(
-        'http-port',
-        `port ${config.httpPort} on ${config.host} is already in use; choose another with --http-port or stop the process using it`,
-      );
-    }
-    throw error;
-  }
+  await listenOnPort('http-port', config.host, config.httpPort, () =>
+    http.listen({ host: config.host, port: config.httpPort }),
+  );
 }
 
 async function listenClient(config: NodeConfig, etcd: LateBoundKv): Promise<UnaryGrpcServer> {
@@ -96,16 +87,8 @@ async function listenClient(config: NodeConfig, etcd: LateBoundKv): Promise<Unar
     maxReceiveMessageBytes: DEFAULT_KV_LIMITS.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
   registerEtcdServices(server, { kv: etcd, cluster: etcd });
-  try {
-    await server.listen(config.host, config.clientPort);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new ConfigError(
-        'client-port',
-        `port ${config.clientPort} on ${config.host} is already in use; choose another with --client-port or stop the process using it`,
-      );
-    }
-    throw error;
-  }
+  await listenOnPort('client-port', config.host, config.clientPort, () =>
+    server.listen(config.host, config.clientPort),
+  );
   return server;
 }

@@ -12,8 +12,9 @@ const rememberedLines = 20;
  * in every process beside its main thread: on 2 cores with three nodes
  * under write load, with GC on each main thread instead, the cluster
  * committed 7-29% more writes per second, at lower CPU per write, in each of
- * six paired runs (docs/results.md). A node alone on its machine keeps the
- * default.
+ * six paired runs; later, after the cluster's CPU per write had come down,
+ * paired runs no longer told the two apart (docs/results.md). A node alone
+ * on its machine keeps the default.
  */
 const nodeFlags = ['--single-threaded-gc'];
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, isWeftError } from '../core/errors.ts';
 import { integer, oneOf, port, text, type Resolved, type Schema } from '../core/config-schema.ts';
 import { cacheConfigSchema, checkCacheConfig, type CacheConfig } from './cache/cache-config.ts';
 import { checkDhtConfig, dhtConfigSchema, type DhtConfig } from './dht/dht-config.ts';
@@ -155,4 +155,28 @@ export function finalizeNodeConfig(resolved: Resolved<NodeConfig>): NodeConfig {
 /** The other members: everyone in --peers except this node. */
 export function otherPeers(config: NodeConfig): PeerSpec[] {
   return config.peers.filter((p) => p.id !== config.id);
+}
+
+/**
+ * Binds one of the node's servers with `listen`; a port already taken
+ * (EADDRINUSE, or the transport's PORT_IN_USE) becomes a ConfigError that
+ * names the flag and what to do.
+ */
+export async function listenOnPort<T>(
+  field: 'peer-port' | 'http-port' | 'client-port',
+  host: string,
+  port: number,
+  listen: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || isWeftError(error, 'PORT_IN_USE')) {
+      throw new ConfigError(
+        field,
+        `port ${port} on ${host} is already in use; choose another with --${field} or stop the process using it`,
+      );
+    }
+    throw error;
+  }
 }

@@ -1,8 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
-import { ConfigError, isWeftError } from '../core/errors.ts';
 import { GrpcTransport } from '../transport/grpc-transport.ts';
 import { WebCache } from './cache/web-cache.ts';
-import { otherPeers, type NodeConfig } from './config.ts';
+import { listenOnPort, otherPeers, type NodeConfig } from './config.ts';
 import { openDataDir, type DataDirLock } from './data-dir.ts';
 import { Dht } from './dht/dht.ts';
 import type { Logger } from './logger.ts';
@@ -120,20 +119,12 @@ export class WeftNode {
 }
 
 async function listenPeer(config: NodeConfig, register?: (server: grpc.Server) => void): Promise<GrpcTransport> {
-  try {
-    return await GrpcTransport.listen({
+  return listenOnPort('peer-port', config.host, config.peerPort, () =>
+    GrpcTransport.listen({
       host: config.host,
       port: config.peerPort,
       identity: { nodeId: config.id, version: weftVersion },
       ...(register !== undefined ? { register } : {}),
-    });
-  } catch (error) {
-    if (isWeftError(error, 'PORT_IN_USE')) {
-      throw new ConfigError(
-        'peer-port',
-        `port ${config.peerPort} on ${config.host} is already in use; choose another with --peer-port or stop the process using it`,
-      );
-    }
-    throw error;
-  }
+    }),
+  );
 }

@@ -138,16 +138,8 @@ export class UnaryGrpcServer {
     message: Buffer,
     deadline: number,
   ): void {
-    let request: unknown;
-    try {
-      request = method.definition.requestDeserialize(message);
-    } catch (error) {
-      finish(stream, {
-        code: grpc.status.INTERNAL,
-        details: `Error deserializing request: ${(error as Error).message}`,
-      });
-      return;
-    }
+    const request = convert(stream, 'deserializing request', () => method.definition.requestDeserialize(message));
+    if (request === undefined) return;
     const call = new UnaryCall(request, grpc.Metadata.fromHttp2Headers(headers), deadline);
     let answered = false;
     // At the deadline the caller has given up: answer so, and let the handler's signal abort.
@@ -166,16 +158,8 @@ export class UnaryGrpcServer {
         finish(stream, status);
         return;
       }
-      let body: Buffer;
-      try {
-        body = method.definition.responseSerialize(response);
-      } catch (error) {
-        finish(stream, {
-          code: grpc.status.INTERNAL,
-          details: `Error serializing response: ${(error as Error).message}`,
-        });
-        return;
-      }
+      const body = convert(stream, 'serializing response', () => method.definition.responseSerialize(response));
+      if (body === undefined) return;
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(grpc.status.OK) }));
       stream.end(frameMessage(body));
@@ -212,6 +196,16 @@ class UnaryCall extends EventEmitter {
 
   getDeadline(): number {
     return this.deadline;
+  }
+}
+
+/** Runs a message codec; a failure is answered INTERNAL (as grpc-js words it) and gives undefined. */
+function convert<T>(stream: http2.ServerHttp2Stream, what: string, run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (error) {
+    finish(stream, { code: grpc.status.INTERNAL, details: `Error ${what}: ${(error as Error).message}` });
+    return undefined;
   }
 }
 
