@@ -55,6 +55,8 @@ export class RaftLoop {
   /** The batch of committed entries being applied, if any (see applyInBackground). */
   private applying: Promise<void> = Promise.resolve();
   private drainAgain = false;
+  /** A drain will start at the end of this turn of the event loop (see kick). */
+  private drainScheduled = false;
   private stopped = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
   private readonly heartbeatSentAt = new Map<NodeId, number>();
@@ -243,13 +245,26 @@ export class RaftLoop {
 
   // ---- the loop ---------------------------------------------------------------
 
-  /** Handle Readys until there are none; calls while it runs make it go round once more. */
+  /**
+   * Handle Readys until there are none; calls while it runs make it go round
+   * once more. The first call in a turn of the event loop starts the drain at
+   * the end of that turn, not at once: a socket read often holds many client
+   * requests or peer messages, and started at the first, the drain wrote a
+   * Ready of one entry and left the rest for the next. Everything that
+   * arrives in one turn now shares one WAL write, one message per peer and
+   * one apply (docs/results.md: 6-8% less CPU per write).
+   */
   kick(): void {
     if (this.draining) {
       this.drainAgain = true;
       return;
     }
-    void this.drain();
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
   }
 
   private async drain(): Promise<void> {
