@@ -57,7 +57,7 @@ export class WeftNode {
     const metrics = createNodeMetrics(config.id, weftVersion);
     const dataDir = await openDataDir(config.dataDir);
     try {
-      const transport = await listenPeer(config, registerPeerServices);
+      const transport = await listenPeer(config, log, registerPeerServices);
       const peerHealth = new PeerHealthMonitor(transport, otherPeers(config), config.pingIntervalMs, metrics, log);
       peerHealth.start();
       const dht = new Dht(transport, config, log, metrics.registry);
@@ -118,13 +118,18 @@ export class WeftNode {
   }
 }
 
-async function listenPeer(config: NodeConfig, register?: (server: grpc.Server) => void): Promise<GrpcTransport> {
+async function listenPeer(
+  config: NodeConfig,
+  log: Logger,
+  register?: (server: grpc.Server) => void,
+): Promise<GrpcTransport> {
   return listenOnPort('peer-port', config.host, config.peerPort, () =>
     GrpcTransport.listen({
       host: config.host,
       port: config.peerPort,
       identity: { nodeId: config.id, version: weftVersion },
       ...(register !== undefined ? { register } : {}),
+      onMalformedLink: (error) => log.warn({ err: error }, 'closed a peer connection that sent malformed messages'),
     }),
   );
 }

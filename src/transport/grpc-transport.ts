@@ -1,11 +1,14 @@
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { assert } from '../core/assert.ts';
 import { WeftError } from '../core/errors.ts';
 import { raceWithDeadline } from './deadline.ts';
+import { LINK_MAGIC } from './frame-codec.ts';
 import { grpcStatusFor, weftErrorFromGrpc } from './grpc-errors.ts';
 import { noChannelz } from './grpc-options.ts';
+import { OutgoingLinks, serveLink } from './message-links.ts';
 import {
   defaultTransportLimits,
   type LocalIdentity,
@@ -37,10 +40,6 @@ interface CallRequest {
   method: string;
   payload: Buffer;
 }
-interface WireMessage {
-  channel: string;
-  payload: Buffer;
-}
 interface PingReply {
   nodeId: string;
   version: string;
@@ -58,26 +57,27 @@ export interface GrpcTransportOptions {
   readonly limits?: TransportLimits;
   /** Adds other services to the same gRPC server before it binds (the etcd-compatible API on the peer port). */
   readonly register?: (server: grpc.Server) => void;
+  /** Told about a peer's link that sent bytes weft does not understand (it is closed). */
+  readonly onMalformedLink?: (error: unknown) => void;
 }
 
 const fromKey = 'weft-from';
 
-/** One outgoing stream of one-way messages to a peer, with a bounded queue. */
-interface OutgoingStream {
-  readonly call: grpc.ClientWritableStream<WireMessage>;
-  queued: number;
-}
-
 /**
- * The production peer transport: one gRPC server on the peer port, one
- * client channel per peer, and per peer one long-lived client stream for
- * one-way messages. A slow or dead peer fills only its own queue.
+ * The production peer transport, on one TCP port: gRPC (HTTP/2) for
+ * requests and pings, one client channel per peer; and for one-way
+ * messages a plain TCP link per peer (message-links.ts). Each connection
+ * the port accepts is told apart by its first byte: a link's hello, or
+ * HTTP/2's preface, handed to the gRPC server. A slow or dead peer fills
+ * only its own queue.
  */
 export class GrpcTransport implements PeerTransport {
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly listeners = new Map<string, MessageHandler>();
   private readonly clients = new Map<PeerAddress, PeerClient>();
-  private readonly streams = new Map<PeerAddress, OutgoingStream>();
+  private readonly links: OutgoingLinks;
+  /** Every connection accepted on the port, links and HTTP/2 alike, to close with the transport. */
+  private readonly accepted = new Set<net.Socket>();
   private closed = false;
   private readonly lostHandlers: ((peer: PeerAddress) => void)[] = [];
 
@@ -86,9 +86,18 @@ export class GrpcTransport implements PeerTransport {
     private readonly identity: LocalIdentity,
     private readonly limits: TransportLimits,
     private readonly server: grpc.Server,
-  ) {}
+    private readonly port: { readonly tcp: net.Server; readonly injector: grpc.ConnectionInjector },
+    private readonly onMalformedLink: (error: unknown) => void,
+  ) {
+    this.links = new OutgoingLinks({
+      self: address,
+      maxQueuedMessagesPerPeer: limits.maxQueuedMessagesPerPeer,
+      maxMessageBytes: limits.maxMessageBytes,
+      onLost: (peer) => this.lost(peer),
+    });
+  }
 
-  /** Bind the server; rejects with PORT_IN_USE when the port is taken. */
+  /** Bind the port; rejects with PORT_IN_USE when it is taken. */
   static async listen(options: GrpcTransportOptions): Promise<GrpcTransport> {
     const limits = options.limits ?? defaultTransportLimits;
     const holder: { transport?: GrpcTransport } = {};
@@ -104,15 +113,23 @@ export class GrpcTransport implements PeerTransport {
         assert(holder.transport !== undefined, 'transport exists before serving calls');
         holder.transport.serveCall(call, callback);
       },
-      Send: (call: grpc.ServerReadableStream<WireMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        assert(holder.transport !== undefined, 'transport exists before serving streams');
-        holder.transport.serveStream(call, callback);
-      },
     });
     options.register?.(server);
-    const port = await bind(server, options.host, options.port);
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const tcp = net.createServer({ pauseOnConnect: true }, (socket) => {
+      if (holder.transport === undefined) socket.destroy();
+      else holder.transport.accept(socket);
+    });
+    const port = await bind(tcp, options.host, options.port);
     const address = options.advertiseAddress ?? `${formatHost(options.host)}:${port}`;
-    const transport = new GrpcTransport(address, options.identity, limits, server);
+    const transport = new GrpcTransport(
+      address,
+      options.identity,
+      limits,
+      server,
+      { tcp, injector },
+      options.onMalformedLink ?? (() => undefined),
+    );
     holder.transport = transport;
     return transport;
   }
@@ -157,17 +174,8 @@ export class GrpcTransport implements PeerTransport {
   }
 
   send(to: PeerAddress, channel: string, payload: Uint8Array): boolean {
-    if (this.closed) return false;
     assert(payload.byteLength <= this.limits.maxMessageBytes, 'one-way payload within maxMessageBytes');
-    const stream = this.streams.get(to) ?? this.openStream(to);
-    if (stream.queued >= this.limits.maxQueuedMessagesPerPeer) return false;
-    stream.queued += 1;
-    // A view, not a copy: senders hand over fresh buffers (see PeerTransport.send).
-    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    stream.call.write({ channel, payload: bytes }, () => {
-      stream.queued -= 1;
-    });
-    return true;
+    return this.links.send(to, channel, payload);
   }
 
   ping(to: PeerAddress, options: RequestOptions): Promise<PingResult> {
@@ -201,11 +209,46 @@ export class GrpcTransport implements PeerTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const stream of this.streams.values()) stream.call.end();
-    this.streams.clear();
+    this.links.close();
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
+    const portClosed = new Promise<void>((resolve) => this.port.tcp.close(() => resolve()));
     await shutdown(this.server, 2_000);
+    for (const socket of this.accepted) socket.destroy();
+    await portClosed;
+  }
+
+  /**
+   * A connection on the port: a peer's message link (its hello's first
+   * byte) or an HTTP/2 connection for the gRPC server. The first bytes are
+   * read to tell, then put back for whoever serves it.
+   */
+  private accept(socket: net.Socket): void {
+    this.accepted.add(socket);
+    socket.once('close', () => this.accepted.delete(socket));
+    socket.on('error', () => undefined); // a reset peer; 'close' follows
+    socket.once('readable', () => {
+      const head = socket.read() as Buffer | null;
+      if (head === null) {
+        socket.destroy();
+        return;
+      }
+      socket.unshift(head);
+      if (head[0] === LINK_MAGIC[0]) {
+        serveLink(socket, {
+          maxMessageBytes: this.limits.maxMessageBytes,
+          listener: (channel) => this.listeners.get(channel),
+          onLost: (peer) => this.lost(peer),
+          onMalformed: this.onMalformedLink,
+        });
+      } else {
+        this.port.injector.injectConnection(socket);
+      }
+    });
+  }
+
+  private lost(peer: PeerAddress): void {
+    if (!this.closed && peer !== '') for (const handler of this.lostHandlers) handler(peer);
   }
 
   private serveCall(call: grpc.ServerUnaryCall<CallRequest, unknown>, callback: grpc.sendUnaryData<unknown>): void {
@@ -223,47 +266,6 @@ export class GrpcTransport implements PeerTransport {
         (reply) => callback(null, { payload: Buffer.from(reply) }),
         (error: unknown) => callback(grpcStatusFor(error)),
       );
-  }
-
-  private serveStream(
-    call: grpc.ServerReadableStream<WireMessage, unknown>,
-    callback: grpc.sendUnaryData<unknown>,
-  ): void {
-    const from = String(call.metadata.get(fromKey)[0] ?? '');
-    let received = 0;
-    call.on('data', (message: WireMessage) => {
-      received += 1;
-      this.listeners.get(message.channel)?.(new Uint8Array(message.payload), { from });
-    });
-    // A sender's stream ends only when it closes its transport, and breaks
-    // when it dies (the kernel resets the connection): either is the
-    // earliest sign the peer is gone, and a follower hears its leader only
-    // through such a stream.
-    const lost = (): void => {
-      if (!this.closed && from !== '') for (const handler of this.lostHandlers) handler(from);
-    };
-    call.on('end', () => {
-      callback(null, { received });
-      lost();
-    });
-    call.on('error', lost);
-    call.on('cancelled', lost);
-  }
-
-  private openStream(to: PeerAddress): OutgoingStream {
-    const client = this.client(to);
-    const open = client['Send'] as (
-      metadata: grpc.Metadata,
-      callback: (error: grpc.ServiceError | null) => void,
-    ) => grpc.ClientWritableStream<WireMessage>;
-    const call = open.call(client, this.metadata(), (error) => {
-      // The stream ended or failed: forget it so the next send opens a new one.
-      if (this.streams.get(to)?.call === call) this.streams.delete(to);
-      if (error !== null && !this.closed) for (const handler of this.lostHandlers) handler(to);
-    });
-    const stream: OutgoingStream = { call, queued: 0 };
-    this.streams.set(to, stream);
-    return stream;
   }
 
   private client(to: PeerAddress): PeerClient {
@@ -315,18 +317,19 @@ export class GrpcTransport implements PeerTransport {
   }
 }
 
-function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+function bind(tcp: net.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${formatHost(host)}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-      if (error === null) {
-        resolve(bound);
-        return;
-      }
-      if (error.message.includes('EADDRINUSE')) {
+    const failed = (error: NodeJS.ErrnoException): void => {
+      if (error.code === 'EADDRINUSE') {
         reject(new WeftError('PORT_IN_USE', `port ${port} on ${host} is already in use`, { host, port }));
         return;
       }
       reject(error);
+    };
+    tcp.once('error', failed);
+    tcp.listen(port, host, () => {
+      tcp.off('error', failed);
+      resolve((tcp.address() as net.AddressInfo).port);
     });
   });
 }
