@@ -47,6 +47,19 @@ describe('GrpcTransport message links', () => {
     assert.equal(await got, 'still here');
   });
 
+  it('links and gRPC work on an IPv6 loopback address ("[::1]:port")', async () => {
+    const a = await GrpcTransport.listen({ host: '::1', port: 0, identity: { nodeId: 'a', version: '1' } });
+    const b = await GrpcTransport.listen({ host: '::1', port: 0, identity: { nodeId: 'b', version: '1' } });
+    opened.push(a, b);
+    assert.match(b.address, /^\[::1\]:\d+$/);
+    const got = new Promise<string>((resolve) =>
+      b.onMessage('raft', (payload, { from }) => resolve(`${Buffer.from(payload).toString()} from ${from}`)),
+    );
+    assert.equal(a.send(b.address, 'raft', Buffer.from('hello')), true);
+    assert.equal(await got, `hello from ${a.address}`);
+    assert.equal((await a.ping(b.address, { timeoutMs: 2_000 })).nodeId, 'b');
+  });
+
   it('after a failed connection, messages to that peer are dropped for a while, not queued', async () => {
     const a = await transport('a');
     const lost = new Promise<string>((resolve) => a.onPeerLost(resolve));

@@ -49,7 +49,11 @@ export interface PeerTransport {
    */
   request(to: PeerAddress, method: string, payload: Uint8Array, options: RequestOptions): Promise<Uint8Array>;
 
-  /** Receive one-way messages sent on `channel`. One handler per channel. */
+  /**
+   * Receive one-way messages sent on `channel`. One handler per channel. The
+   * payload may be a view of a larger buffer of received bytes: a handler
+   * that keeps it past the call copies what it keeps.
+   */
   onMessage(channel: string, handler: MessageHandler): void;
 
   /**
