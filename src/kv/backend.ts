@@ -8,7 +8,7 @@ import type { Version } from './key-index.ts';
  * writes it in one atomic write.
  *
  * Record layout (keys sort so that a full scan restores in order):
- *   'd' u64 BE seq           → request id, revision            (de-duplication window)
+ *   'd' u64 BE seq           → (request id, revision) of each id one batch applied, the first at seq (de-duplication window)
  *   'm'                      → format, applied index, revision, compacted revision, next dedup seq
  *   'r' u64 BE main, u32 BE sub → key change: flags (1 = tombstone), key, [create, version, lease, value]
  */
@@ -130,21 +130,27 @@ export function decodeMeta(payload: Uint8Array): StoreMeta {
   return meta;
 }
 
-export function encodeDedup(requestId: number, revision: number): Uint8Array {
-  return new BinaryWriter(16).uvarint(requestId).uvarint(revision).finish();
+/** A dedup record: the (request id, revision) of each id a batch applied, in order. */
+export function encodeDedup(ids: readonly { requestId: number; revision: number }[]): Uint8Array {
+  const writer = new BinaryWriter(4 + ids.length * 12);
+  for (const { requestId, revision } of ids) writer.uvarint(requestId).uvarint(revision);
+  return writer.finish();
 }
 
+/**
+ * A dedup record: `block` is the seq of its first id (the next ones follow
+ * it). A record of one id is what the store wrote before it wrote a record
+ * per batch, so older stores read the same way.
+ */
 export function decodeDedup(
   recordKey: Uint8Array,
   payload: Uint8Array,
-): { seq: number; requestId: number; revision: number } {
+): { block: number; ids: { requestId: number; revision: number }[] } {
+  if (recordKey.length !== 9) new BinaryReader(recordKey, 'KV dedup key').fail(`length ${recordKey.length} is not 9`);
   const view = new DataView(recordKey.buffer, recordKey.byteOffset, recordKey.length);
   const reader = new BinaryReader(payload, 'KV dedup record');
-  const entry = {
-    seq: view.getUint32(1) * 0x100000000 + view.getUint32(5),
-    requestId: reader.uvarint(),
-    revision: reader.uvarint(),
-  };
-  reader.end();
-  return entry;
+  const ids: { requestId: number; revision: number }[] = [];
+  do ids.push({ requestId: reader.uvarint(), revision: reader.uvarint() });
+  while (reader.remaining > 0);
+  return { block: view.getUint32(1) * 0x100000000 + view.getUint32(5), ids };
 }

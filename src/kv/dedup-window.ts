@@ -1,8 +1,10 @@
 /** What the store remembers of an applied request id. */
 export interface Remembered {
-  /** Its position in the window's record sequence (the backend key of its record). */
+  /** Its position in the sequence of remembered ids. */
   readonly seq: number;
   readonly revision: number;
+  /** The seq that keys its backend record: the first id of the batch it was applied in (see MvccStore). */
+  readonly block: number;
 }
 
 /**
@@ -25,6 +27,12 @@ export class DedupWindow {
 
   get(requestId: number): Remembered | undefined {
     return this.byId.get(requestId);
+  }
+
+  /** The id that falls out next. */
+  oldest(): Remembered | undefined {
+    const id = this.order[this.head];
+    return id === undefined ? undefined : this.byId.get(id);
   }
 
   /** Remembers `requestId` (not in the window); returns the one that fell out to make room, if any. */

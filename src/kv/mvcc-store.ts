@@ -17,7 +17,7 @@ import {
   type StoreMeta,
 } from './backend.ts';
 import { decodeCommand } from './command-codec.ts';
-import { DedupWindow } from './dedup-window.ts';
+import { DedupWindow, type Remembered } from './dedup-window.ts';
 import type { Command, CommandResponse } from './command.ts';
 import { KeyIndex, type KeyHistory } from './key-index.ts';
 import { bytesKey } from './key-range.ts';
@@ -51,6 +51,12 @@ export interface AppliedBatch {
 
 type BatchWriter = BackendOp[];
 
+/** The request ids a batch applies, written as one dedup record keyed by the seq of the first. */
+interface DedupBlock {
+  readonly seq: number;
+  readonly ids: { requestId: number; revision: number }[];
+}
+
 /**
  * The MVCC key-value state machine with etcd's data model. Pure: it holds
  * the key index (every retained version) in memory, applies committed
@@ -65,6 +71,8 @@ export class MvccStore {
   private meta: StoreMeta = { appliedIndex: 0, revision: 0, compactedRevision: 0, nextDedupSeq: 1 };
   /** request id → revision it was applied at, for the last `dedupWindowRequests` ids. */
   private readonly dedup: DedupWindow;
+  /** Dedup records a restore found with no id left in the window; the next batch deletes them. */
+  private readonly staleDedupRecords: Uint8Array[] = [];
 
   constructor(readonly limits: KvLimits = DEFAULT_KV_LIMITS) {
     this.dedup = new DedupWindow(limits.dedupWindowRequests);
@@ -80,8 +88,13 @@ export class MvccStore {
     for await (const [key, value] of records) {
       if (key[0] === RECORD_PREFIX.meta) store.meta = decodeMeta(value);
       else if (key[0] === RECORD_PREFIX.dedup) {
-        const { seq, requestId, revision } = decodeDedup(key, value);
-        store.dedup.add(requestId, { seq, revision });
+        const { block, ids } = decodeDedup(key, value);
+        ids.forEach(({ requestId, revision }, i) => {
+          const evicted = store.dedup.add(requestId, { seq: block + i, revision, block });
+          // Left over from a larger window: deleted with the next batch.
+          if (evicted !== undefined && store.recordEmptied(evicted, block))
+            store.staleDedupRecords.push(dedupKey(evicted.block));
+        });
       } else {
         const decoded = decodeVersion(key, value);
         const name = bytesKey(decoded.key);
@@ -119,19 +132,23 @@ export class MvccStore {
   applyEntries(entries: readonly Entry[]): AppliedBatch {
     const writes: BatchWriter = [];
     const results: ApplyResult[] = [];
+    for (const key of this.staleDedupRecords.splice(0)) writes.push({ type: 'del', key });
+    const block: DedupBlock = { seq: this.meta.nextDedupSeq, ids: [] };
     for (const entry of entries) {
       assert(
         entry.index === this.meta.appliedIndex + 1,
         `entry ${entry.index} follows applied ${this.meta.appliedIndex}`,
       );
       this.meta = { ...this.meta, appliedIndex: entry.index };
-      if (entry.kind === 'normal') results.push(this.applyEntry(entry, writes));
+      if (entry.kind === 'normal') results.push(this.applyEntry(entry, writes, block));
     }
+    // The batch's request ids in one record: a put and a delete per write cost LevelDB as much as the write.
+    if (block.ids.length > 0) writes.push({ type: 'put', key: dedupKey(block.seq), value: encodeDedup(block.ids) });
     writes.push({ type: 'put', key: META_KEY, value: encodeMeta(this.meta) });
     return { results, writes };
   }
 
-  private applyEntry(entry: Entry, writes: BatchWriter): ApplyResult {
+  private applyEntry(entry: Entry, writes: BatchWriter, block: DedupBlock): ApplyResult {
     let requestId = 0;
     try {
       checkRequestSize(entry.data.length, this.limits);
@@ -142,11 +159,11 @@ export class MvccStore {
         return this.result(entry, requestId, { status: 'duplicate', revision: seen.revision }, []);
       validateCommand(decoded.command, this.limits);
       const { response, events } = this.execute(decoded.command, writes);
-      this.remember(requestId, writes);
+      this.remember(requestId, writes, block);
       return this.result(entry, requestId, { status: 'ok', response }, events);
     } catch (error) {
       if (!(error instanceof WeftError)) throw error;
-      this.remember(requestId, writes);
+      this.remember(requestId, writes, block);
       return this.result(entry, requestId, { status: 'error', error }, []);
     }
   }
@@ -214,14 +231,30 @@ export class MvccStore {
     this.meta = { ...this.meta, compactedRevision: revision };
   }
 
-  /** Records an applied request id; the oldest falls out of the bounded window. */
-  private remember(requestId: number, writes: BatchWriter): void {
+  /**
+   * Records an applied request id in the window and in this batch's dedup
+   * record; the oldest id falls out of the bounded window, and the record
+   * it came in with is deleted once none of its ids is left.
+   */
+  private remember(requestId: number, writes: BatchWriter, block: DedupBlock): void {
     if (requestId === 0) return;
     const seq = this.meta.nextDedupSeq;
     this.meta = { ...this.meta, nextDedupSeq: seq + 1 };
-    writes.push({ type: 'put', key: dedupKey(seq), value: encodeDedup(requestId, this.meta.revision) });
-    const evicted = this.dedup.add(requestId, { seq, revision: this.meta.revision });
-    if (evicted !== undefined) writes.push({ type: 'del', key: dedupKey(evicted.seq) });
+    block.ids.push({ requestId, revision: this.meta.revision });
+    const evicted = this.dedup.add(requestId, { seq, revision: this.meta.revision, block: block.seq });
+    if (evicted !== undefined && this.recordEmptied(evicted, block.seq)) {
+      writes.push({ type: 'del', key: dedupKey(evicted.block) });
+    }
+  }
+
+  /**
+   * Whether the record `evicted` came in holds no id of the window any more:
+   * ids leave in order, so it does when the next to leave came in another
+   * record. The record being built (`currentBlock`) is never empty: its
+   * last id is in the window.
+   */
+  private recordEmptied(evicted: Remembered, currentBlock: number): boolean {
+    return evicted.block !== currentBlock && this.dedup.oldest()?.block !== evicted.block;
   }
 
   private view(): { index: KeyIndex; revision: number; compactedRevision: number } {
