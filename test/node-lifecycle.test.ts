@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort } from './helpers/ports.ts';
-import { waitForStatus, WeftProcess, withoutWeftEnv } from './helpers/weft-process.ts';
+import { waitForStatus, weftBin, WeftProcess, withoutWeftEnv } from './helpers/weft-process.ts';
 
 describe('weft node lifecycle', () => {
   it('reads file < env < flag, serves /health, and stops on SIGTERM with status 0', async (t) => {
@@ -34,6 +35,29 @@ describe('weft node lifecycle', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /"msg":"stopped"/);
     assert.ok(!existsSync(join(dir, 'data', 'LOCK')), 'the lock is released on a graceful stop');
+  });
+
+  it('stops by itself when its supervisor went away while it was starting', async (t) => {
+    // `weft up` and the benches start nodes with an IPC channel; a supervisor that dies closes it.
+    const dir = mkdtempSync(join(tmpdir(), 'weft-node-'));
+    const ports = ['--peer-port', String(await freePort()), '--http-port', String(await freePort())];
+    const child = spawn(process.execPath, [weftBin, 'node', ...ports, '--data-dir', dir], {
+      env: withoutWeftEnv(),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.disconnect(); // gone before the node listens for it
+    // The timer also keeps this process's event loop alive: with its IPC channel gone, the child's handle does not.
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      new Promise<number | null>((resolve) => child.on('exit', resolve)),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running after 30 s'), 30_000))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /"signal":"supervisor-gone"/);
   });
 
   it('refuses a data dir another live node holds', async (t) => {

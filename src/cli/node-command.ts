@@ -60,8 +60,13 @@ export async function runNode(config: NodeConfig): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    // Started by `weft up` with an IPC channel: stop when the supervisor is gone.
-    if (process.send !== undefined) process.on('disconnect', () => onSignal('supervisor-gone'));
+    // Started by `weft up` with an IPC channel: stop when the supervisor is gone. It may have gone
+    // while this node was starting, before anyone listened for 'disconnect' (a bench that crashed at
+    // the node's first log line left its nodes running for half an hour).
+    if (process.send !== undefined) {
+      if (!process.connected) onSignal('supervisor-gone');
+      else process.on('disconnect', () => onSignal('supervisor-gone'));
+    }
   });
 }
 
