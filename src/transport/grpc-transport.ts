@@ -92,7 +92,6 @@ export class GrpcTransport implements PeerTransport {
     this.links = new OutgoingLinks({
       self: address,
       maxQueuedMessagesPerPeer: limits.maxQueuedMessagesPerPeer,
-      maxMessageBytes: limits.maxMessageBytes,
       onLost: (peer) => this.lost(peer),
     });
   }

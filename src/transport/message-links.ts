@@ -13,7 +13,6 @@ export interface LinkOptions {
   /** This node's advertised address, sent in every link's hello. */
   readonly self: PeerAddress;
   readonly maxQueuedMessagesPerPeer: number;
-  readonly maxMessageBytes: number;
   /** A link to or from `peer` broke or could not be made. */
   readonly onLost: (peer: PeerAddress) => void;
 }

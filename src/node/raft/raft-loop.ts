@@ -252,7 +252,7 @@ export class RaftLoop {
    * requests or peer messages, and started at the first, the drain wrote a
    * Ready of one entry and left the rest for the next. Everything that
    * arrives in one turn now shares one WAL write, one message per peer and
-   * one apply (docs/results.md: 6-8% less CPU per write).
+   * one apply (docs/results.md: 6-9% less CPU per write).
    */
   kick(): void {
     if (this.draining) {
