@@ -32,6 +32,21 @@ describe('message link frames', () => {
     }
   });
 
+  it('a frame of megabytes in 64 KiB chunks arrives whole, after its last chunk', () => {
+    const payload = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < payload.length; i += 1) payload[i] = i % 251;
+    const bytes = Buffer.concat([encodeHello('a:1'), encodeFrame(channelBytes('raft'), payload)]);
+    const decoder = new FrameDecoder(4 * 1024 * 1024);
+    const got: Frame[] = [];
+    for (let at = 0; at < bytes.length; at += 64 * 1024) {
+      const frames = decoder.push(bytes.subarray(at, at + 64 * 1024));
+      if (at + 64 * 1024 < bytes.length) assert.equal(frames.length, 0);
+      got.push(...frames);
+    }
+    assert.equal(got.length, 1);
+    assert.ok(Buffer.from(got[0]!.payload).equals(payload));
+  });
+
   it('a stream that does not start with the hello is refused at its first byte', () => {
     const decoder = new FrameDecoder(1024);
     assert.throws(

@@ -53,12 +53,17 @@ export function channelBytes(channel: string): Buffer {
 /**
  * Reads a link's byte stream as it arrives, in chunks cut anywhere: the
  * hello first, then frames. A payload is a view of the bytes received, not
- * a copy. Malformed input (wrong magic, a frame over the size limit, a
- * channel name past its frame) throws DECODE_FAILED; the link is then
- * closed, since nothing after it can be trusted.
+ * a copy. The chunks of a frame are kept apart until all of it is there and
+ * joined once (joining at every chunk copied a frame of n chunks n times).
+ * Malformed input (wrong magic, a frame over the size limit, a channel name
+ * past its frame) throws DECODE_FAILED as soon as it is seen; the link is
+ * then closed, since nothing after it can be trusted.
  */
 export class FrameDecoder {
-  private pending: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes to buffer before parsing can make progress: a frame header, or the whole frame it announces. */
+  private needed = FRAME_HEADER_BYTES;
   private sender: string | undefined;
 
   constructor(private readonly maxFrameBytes: number) {}
@@ -70,20 +75,33 @@ export class FrameDecoder {
 
   /** Takes a chunk; returns the frames it completes, in order. */
   push(chunk: Buffer): Frame[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    // The hello is small and checked byte by byte as it comes; frames wait until parsing can progress.
+    if (this.sender !== undefined && this.buffered < this.needed) return [];
+    const buffer = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     let offset = 0;
     if (this.sender === undefined) {
-      offset = this.readHello();
-      if (this.sender === undefined) return [];
+      offset = this.readHello(buffer);
+      if (this.sender === undefined) {
+        this.keep(buffer, 0);
+        return [];
+      }
     }
     const frames: Frame[] = [];
-    const buffer = this.pending;
-    while (buffer.length - offset >= FRAME_HEADER_BYTES) {
+    for (;;) {
+      if (buffer.length - offset < FRAME_HEADER_BYTES) {
+        this.needed = FRAME_HEADER_BYTES;
+        break;
+      }
       const length = buffer.readUInt32BE(offset);
       if (length < 1 || length > this.maxFrameBytes + 1 + MAX_CHANNEL_BYTES) {
         throw new WeftError('DECODE_FAILED', `a message link frame of ${length} bytes is over the limit`);
       }
-      if (buffer.length - offset - 4 < length) break;
+      if (buffer.length - offset - 4 < length) {
+        this.needed = 4 + length;
+        break;
+      }
       const channelLength = buffer[offset + 4]!;
       if (channelLength === 0 || channelLength > length - 1) {
         throw new WeftError('DECODE_FAILED', `a message link frame names a channel of ${channelLength} bytes`);
@@ -97,13 +115,18 @@ export class FrameDecoder {
       });
       offset = end;
     }
-    this.pending = offset === buffer.length ? Buffer.alloc(0) : buffer.subarray(offset);
+    this.keep(buffer, offset);
     return frames;
   }
 
+  /** Keeps what is not parsed yet. */
+  private keep(buffer: Buffer, offset: number): void {
+    this.chunks = offset === buffer.length ? [] : [buffer.subarray(offset)];
+    this.buffered = buffer.length - offset;
+  }
+
   /** Reads the hello if it is all there; returns the offset after it (0 if not yet). */
-  private readHello(): number {
-    const buffer = this.pending;
+  private readHello(buffer: Buffer): number {
     const magicSeen = Math.min(buffer.length, LINK_MAGIC.length);
     if (!buffer.subarray(0, magicSeen).equals(LINK_MAGIC.subarray(0, magicSeen))) {
       throw new WeftError('DECODE_FAILED', 'a message link must start with its hello');
