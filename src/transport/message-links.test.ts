@@ -70,6 +70,13 @@ describe('GrpcTransport message links', () => {
     assert.equal(a.send('127.0.0.1:1', 'raft', Buffer.from('x')), true, 'tried again after the back-off');
   });
 
+  it('a message to an address with no usable port is dropped, not thrown', async () => {
+    const a = await transport('a');
+    for (const address of ['no-port', '127.0.0.1:70000']) {
+      assert.equal(a.send(address, 'raft', Buffer.from('x')), false);
+    }
+  });
+
   it('a peer that reads nothing fills only its own queue; send then returns false', async () => {
     const limits = { ...defaultTransportLimits, maxQueuedMessagesPerPeer: 4 };
     const a = await transport('a', { limits });

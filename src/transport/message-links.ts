@@ -28,7 +28,7 @@ interface Link {
  * One-way messages to peers, one TCP connection ("link") per peer, opened at
  * the first message and again after it breaks (frame-codec.ts has the
  * format). gRPC put an HTTP/2 stream, a protobuf envelope and its call
- * machinery around every message: ~44 µs of CPU per message against ~19 µs
+ * machinery around every message: ~44 µs of CPU per message against ~21 µs
  * here, both ends counted (docs/decisions.md, "Peer transport"). Each peer
  * has its own bounded queue, so a slow or dead peer drops only its own
  * messages.
@@ -64,7 +64,14 @@ export class OutgoingLinks {
     const retry = this.retry.get(to);
     if (retry !== undefined && performance.now() < retry.at) return undefined;
     const { host, port } = splitAddress(to);
-    const socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: keepAliveMs });
+    let socket: net.Socket;
+    try {
+      socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: keepAliveMs });
+    } catch {
+      // Not an address one can connect to (no port, port out of range): drop, and look again later.
+      this.retry.set(to, { at: performance.now() + maxRetryMs, delayMs: maxRetryMs });
+      return undefined;
+    }
     const link: Link = { socket, queued: 0, connected: false };
     this.links.set(to, link);
     socket.write(encodeHello(this.options.self));
@@ -131,7 +138,7 @@ export function serveLink(
   });
 }
 
-export function endGracefully(socket: net.Socket): void {
+function endGracefully(socket: net.Socket): void {
   socket.end();
   setTimeout(() => socket.destroy(), closeGraceMs).unref();
 }
