@@ -4,9 +4,8 @@ import type { Logger } from '../node/logger.ts';
 import { WeftNode } from '../node/node.ts';
 import { dhtClient } from './dht-client-api.ts';
 import { registerDhtClientService } from './dht-client-service.ts';
-import { GRPC_OVERHEAD_BYTES, registerEtcdServices } from './etcd/register.ts';
+import { etcdReceiveLimitBytes, registerEtcdServices } from './etcd/register.ts';
 import { UnaryGrpcServer } from './etcd/unary-grpc-server.ts';
-import { DEFAULT_KV_LIMITS } from '../kv/limits.ts';
 import { buildHttpApp } from './http-app.ts';
 import { LateBoundKv } from './late-bound-kv.ts';
 import { foundingVoters } from '../node/raft/kv-config.ts';
@@ -83,9 +82,7 @@ async function listenHttp(http: FastifyInstance, config: NodeConfig): Promise<vo
 }
 
 async function listenClient(config: NodeConfig, etcd: LateBoundKv): Promise<UnaryGrpcServer> {
-  const server = new UnaryGrpcServer({
-    maxReceiveMessageBytes: DEFAULT_KV_LIMITS.maxRequestBytes + GRPC_OVERHEAD_BYTES,
-  });
+  const server = new UnaryGrpcServer({ maxReceiveMessageBytes: etcdReceiveLimitBytes() });
   registerEtcdServices(server, { kv: etcd, cluster: etcd });
   await listenOnPort('client-port', config.host, config.clientPort, () =>
     server.listen(config.host, config.clientPort),

@@ -57,6 +57,13 @@ function u64(bytes: Uint8Array, offset: number, value: number): void {
   }
 }
 
+/** Reads what u64 wrote. */
+function readU64(bytes: Uint8Array, offset: number): number {
+  let value = 0;
+  for (let i = 0; i < 8; i += 1) value = value * 0x100 + bytes[offset + i]!;
+  return value;
+}
+
 export function revisionKey(main: number, sub: number): Uint8Array {
   const key = new Uint8Array(13);
   key[0] = RECORD_PREFIX.revision;
@@ -77,8 +84,8 @@ export function dedupKey(seq: number): Uint8Array {
 
 export function parseRevisionKey(key: Uint8Array): { main: number; sub: number } {
   if (key.length !== 13) new BinaryReader(key, 'KV revision key').fail(`length ${key.length} is not 13`);
-  const view = new DataView(key.buffer, key.byteOffset, key.length);
-  return { main: view.getUint32(1) * 0x100000000 + view.getUint32(5), sub: view.getUint32(9) };
+  const sub = ((key[9]! << 24) | (key[10]! << 16) | (key[11]! << 8) | key[12]!) >>> 0;
+  return { main: readU64(key, 1), sub };
 }
 
 export function encodeVersion(key: Uint8Array, version: Version): Uint8Array {
@@ -147,10 +154,9 @@ export function decodeDedup(
   payload: Uint8Array,
 ): { block: number; ids: { requestId: number; revision: number }[] } {
   if (recordKey.length !== 9) new BinaryReader(recordKey, 'KV dedup key').fail(`length ${recordKey.length} is not 9`);
-  const view = new DataView(recordKey.buffer, recordKey.byteOffset, recordKey.length);
   const reader = new BinaryReader(payload, 'KV dedup record');
   const ids: { requestId: number; revision: number }[] = [];
   do ids.push({ requestId: reader.uvarint(), revision: reader.uvarint() });
   while (reader.remaining > 0);
-  return { block: view.getUint32(1) * 0x100000000 + view.getUint32(5), ids };
+  return { block: readU64(recordKey, 1), ids };
 }

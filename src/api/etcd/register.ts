@@ -19,10 +19,15 @@ export const ETCD_PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url)
  */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
+/** The largest message the etcd API takes, on either server (see GRPC_OVERHEAD_BYTES). */
+export function etcdReceiveLimitBytes(limits: KvLimits = DEFAULT_KV_LIMITS): number {
+  return limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
+}
+
 /** Options for a grpc.Server that serves the etcd API (on the peer port). */
 export function etcdServerOptions(limits: KvLimits = DEFAULT_KV_LIMITS): grpc.ServerOptions {
   return {
-    'grpc.max_receive_message_length': limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    'grpc.max_receive_message_length': etcdReceiveLimitBytes(limits),
     'grpc.max_send_message_length': -1,
     ...noChannelz,
   };

@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { etcdServerOptions, GRPC_OVERHEAD_BYTES, registerEtcdServices } from '../etcd/register.ts';
+import { etcdReceiveLimitBytes, etcdServerOptions, registerEtcdServices } from '../etcd/register.ts';
 import { UnaryGrpcServer } from '../etcd/unary-grpc-server.ts';
-import { DEFAULT_KV_LIMITS } from '../../kv/limits.ts';
 import { SingleNodeKv, type SingleNodeOptions } from './single-node-kv.ts';
 
 export interface EtcdTestServer {
@@ -22,8 +21,7 @@ export async function startEtcdTestServer(
   options: SingleNodeOptions & { readonly server?: EtcdServerKind } = {},
 ): Promise<EtcdTestServer> {
   if (options.server === 'peer-port') return startOnGrpcJs(options);
-  const limits = options.limits ?? DEFAULT_KV_LIMITS;
-  const server = new UnaryGrpcServer({ maxReceiveMessageBytes: limits.maxRequestBytes + GRPC_OVERHEAD_BYTES });
+  const server = new UnaryGrpcServer({ maxReceiveMessageBytes: etcdReceiveLimitBytes(options.limits) });
   const port = await server.listen('127.0.0.1', 0);
   const endpoint = `127.0.0.1:${port}`;
   const kv = new SingleNodeKv({ clientUrls: [`http://${endpoint}`], ...options });
