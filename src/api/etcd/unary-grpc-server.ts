@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import type { HeaderList } from '../h2/hpack.ts';
+import { H2ServerConnection, type H2Stream, type IncomingHeaders } from '../h2/server-connection.ts';
 
 export interface UnaryGrpcServerOptions {
   /** Larger request messages are refused with RESOURCE_EXHAUSTED, as grpc-js does. */
@@ -15,13 +16,15 @@ interface Method {
 
 const MESSAGE_HEADER_BYTES = 5;
 const TIMEOUT_UNITS_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+/** Streams one connection may have open, and the request headers a call may carry (as grpc-js: 16 KiB). */
+const MAX_CONCURRENT_STREAMS = 1000;
+const MAX_HEADER_LIST_BYTES = 16 * 1024;
 
 /**
- * A gRPC server for unary calls on Node's HTTP/2 alone, for the client
- * port (--client-port): the etcd API is unary, and grpc-js's server spent
- * about 45 µs more CPU per call than this (measured with the same handlers
- * over an in-memory store: 181 vs 135 µs per put, 147 vs 100 µs per read;
- * a 3-node cluster under writes, 5% less CPU per write).
+ * A gRPC server for unary calls, for the client port (--client-port), on
+ * weft's own HTTP/2 (src/api/h2): the etcd API is unary, and both grpc-js's
+ * server and one on node:http2 cost more per call, in CPU and in garbage
+ * collection (docs/decisions.md, "Client port").
  * It takes the same service definitions and handlers as grpc.Server
  * (`addService`), so the etcd services register on either. A streaming
  * method's handler is given the call and answers with the status it emits
@@ -34,15 +37,19 @@ const TIMEOUT_UNITS_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1
  */
 export class UnaryGrpcServer {
   private readonly methods = new Map<string, Method>();
-  private readonly server = http2.createServer();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly server: net.Server;
+  private readonly connections = new Set<H2ServerConnection>();
 
   constructor(private readonly options: UnaryGrpcServerOptions) {
-    this.server.on('session', (session) => {
-      this.sessions.add(session);
-      session.once('close', () => this.sessions.delete(session));
+    this.server = net.createServer((socket) => {
+      const connection = new H2ServerConnection(
+        socket,
+        { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListBytes: MAX_HEADER_LIST_BYTES },
+        (stream) => this.serve(stream),
+      );
+      this.connections.add(connection);
+      socket.once('close', () => this.connections.delete(connection));
     });
-    this.server.on('stream', (stream, headers) => this.serve(stream, headers));
   }
 
   /** As grpc.Server's: every method of `service`, served by the handler of the same name. */
@@ -67,33 +74,44 @@ export class UnaryGrpcServer {
   /** Stops taking calls, lets calls in flight finish for up to `graceMs`, then closes every connection. */
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const session of this.sessions) session.close();
+    for (const connection of this.connections) connection.shutdown();
     const timer = setTimeout(() => {
-      for (const session of this.sessions) session.destroy();
+      for (const connection of this.connections) connection.destroy();
     }, graceMs);
     await closed;
     clearTimeout(timer);
   }
 
-  private serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    // A client's reset with an error code is an 'error' on the stream; unheard, it would end the process.
-    // The stream closes after it, and 'close' cancels the call.
-    stream.on('error', () => undefined);
+  private serve(stream: H2Stream): void {
+    const { headers } = stream;
     const contentType = headers['content-type'];
     if (
       headers[':method'] !== 'POST' ||
       typeof contentType !== 'string' ||
       !contentType.startsWith('application/grpc')
     ) {
-      stream.respond({ ':status': 415, 'content-type': 'text/plain' });
-      stream.end('gRPC calls only: a POST with content-type application/grpc\n');
+      stream.respond(
+        [
+          [':status', '415'],
+          ['content-type', 'text/plain'],
+        ],
+        Buffer.from('gRPC calls only: a POST with content-type application/grpc\n'),
+      );
       return;
     }
-    const method = this.methods.get(headers[':path'] ?? '');
+    if (stream.headerListBytes > MAX_HEADER_LIST_BYTES) {
+      finish(stream, {
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: `Request headers of ${stream.headerListBytes} bytes, over the ${MAX_HEADER_LIST_BYTES} allowed`,
+      });
+      return;
+    }
+    const path = headers[':path'];
+    const method = typeof path === 'string' ? this.methods.get(path) : undefined;
     if (method === undefined) {
       finish(stream, {
         code: grpc.status.UNIMPLEMENTED,
-        details: `The server does not implement the method ${headers[':path']}`,
+        details: `The server does not implement the method ${String(path)}`,
       });
       return;
     }
@@ -101,14 +119,14 @@ export class UnaryGrpcServer {
     if (deadline === 'malformed') {
       finish(stream, {
         code: grpc.status.INTERNAL,
-        details: `Invalid grpc-timeout value "${headers['grpc-timeout']}"`,
+        details: `Invalid grpc-timeout value "${String(headers['grpc-timeout'])}"`,
       });
       return;
     }
     const chunks: Buffer[] = [];
     let received = 0;
-    stream.on('data', (chunk: Buffer) => {
-      if (stream.headersSent) return;
+    stream.onData = (chunk) => {
+      if (stream.answered) return;
       received += chunk.length;
       if (received > this.options.maxReceiveMessageBytes + MESSAGE_HEADER_BYTES) {
         finish(stream, {
@@ -118,9 +136,9 @@ export class UnaryGrpcServer {
         return;
       }
       chunks.push(chunk);
-    });
-    stream.once('end', () => {
-      if (stream.headersSent) return;
+    };
+    stream.onEnd = () => {
+      if (stream.answered) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const request = readMessage(body);
       if (typeof request === 'string') {
@@ -128,19 +146,17 @@ export class UnaryGrpcServer {
         return;
       }
       this.call(stream, headers, method, request, deadline);
-    });
+    };
   }
 
-  private call(
-    stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
-    method: Method,
-    message: Buffer,
-    deadline: number,
-  ): void {
+  private call(stream: H2Stream, headers: IncomingHeaders, method: Method, message: Buffer, deadline: number): void {
     const request = convert(stream, 'deserializing request', () => method.definition.requestDeserialize(message));
     if (request === undefined) return;
-    const call = new UnaryCall(request, grpc.Metadata.fromHttp2Headers(headers), deadline);
+    const call = new UnaryCall(
+      request,
+      grpc.Metadata.fromHttp2Headers(headers as Parameters<typeof grpc.Metadata.fromHttp2Headers>[0]),
+      deadline,
+    );
     let answered = false;
     // At the deadline the caller has given up: answer so, and let the handler's signal abort.
     const timer = Number.isFinite(deadline)
@@ -153,23 +169,21 @@ export class UnaryGrpcServer {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
-      if (stream.destroyed || stream.closed) return;
+      if (stream.closed) return;
       if (response === undefined) {
         finish(stream, status);
         return;
       }
       const body = convert(stream, 'serializing response', () => method.definition.responseSerialize(response));
       if (body === undefined) return;
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(grpc.status.OK) }));
-      stream.end(frameMessage(body));
+      stream.respond(OK_HEADERS, frameMessage(body), OK_TRAILERS);
     };
     // The client gave up (RST_STREAM) or the connection went: the handler's signal aborts.
-    stream.once('close', () => {
+    stream.onAbort = () => {
       if (!answered) call.emit('cancelled');
       answered = true;
       clearTimeout(timer);
-    });
+    };
     call.once('error', (status: Partial<grpc.StatusObject>) => answer(status));
     type Callback = (error: Partial<grpc.StatusObject> | null, response?: unknown) => void;
     const callback: Callback = (error, response) =>
@@ -200,7 +214,7 @@ class UnaryCall extends EventEmitter {
 }
 
 /** Runs a message codec; a failure is answered INTERNAL (as grpc-js words it) and gives undefined. */
-function convert<T>(stream: http2.ServerHttp2Stream, what: string, run: () => T): T | undefined {
+function convert<T>(stream: H2Stream, what: string, run: () => T): T | undefined {
   try {
     return run();
   } catch (error) {
@@ -234,19 +248,24 @@ function frameMessage(body: Buffer): Buffer {
   return frame;
 }
 
+const OK_HEADERS: HeaderList = [
+  [':status', '200'],
+  ['content-type', 'application/grpc'],
+];
+const OK_TRAILERS: HeaderList = [['grpc-status', String(grpc.status.OK)]];
+
 /** A "trailers-only" answer: the status and its metadata in the response headers, and no body. */
-function finish(stream: http2.ServerHttp2Stream, status: Partial<grpc.StatusObject>): void {
-  if (stream.headersSent || stream.destroyed || stream.closed) return;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(status.code ?? grpc.status.UNKNOWN),
-      'grpc-message': encodeStatusMessage(status.details ?? ''),
-      ...status.metadata?.toHttp2Headers(),
-    },
-    { endStream: true },
-  );
+function finish(stream: H2Stream, status: Partial<grpc.StatusObject>): void {
+  if (stream.answered || stream.closed) return;
+  const headers: HeaderList = [
+    ...OK_HEADERS,
+    ['grpc-status', String(status.code ?? grpc.status.UNKNOWN)],
+    ['grpc-message', encodeStatusMessage(status.details ?? '')],
+  ];
+  for (const [name, value] of Object.entries(status.metadata?.toHttp2Headers() ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) headers.push([name, String(one)]);
+  }
+  stream.respond(headers);
 }
 
 /** grpc-message is percent-encoded: bytes outside printable ASCII, and '%' itself. */
