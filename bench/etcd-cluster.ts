@@ -45,6 +45,13 @@ export class EtcdCluster implements FailoverTarget {
       .map((i) => this.endpoint(i));
   }
 
+  /** The process ids of the running members. */
+  pids(): number[] {
+    return [...this.processes.entries()].flatMap(([i, child]) =>
+      i === this.killed || child.pid === undefined ? [] : [child.pid],
+    );
+  }
+
   async killLeader(): Promise<number> {
     const statuses = await this.settle();
     const leaderIndex = statuses.findIndex((s) => s.header.memberId === s.leader);
