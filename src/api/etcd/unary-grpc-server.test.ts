@@ -123,6 +123,12 @@ describe('UnaryGrpcServer', () => {
     assert.match(String(answer.headers['grpc-message']), /does not implement the method \/test.T\/Nope/);
   });
 
+  it('request headers over 16 KiB are RESOURCE_EXHAUSTED, naming their size', async () => {
+    const answer = await request('/test.T/Echo', frame(Buffer.from('x')), { 'x-big': 'h'.repeat(20_000) });
+    assert.equal(answer.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+    assert.match(String(answer.headers['grpc-message']), /Request headers of \d+ bytes, over the 16384 allowed/);
+  });
+
   it('a streaming method answers with the status its handler emits', async () => {
     const answer = await request('/test.T/Stream', frame(Buffer.from('x')));
     assert.equal(answer.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
