@@ -68,6 +68,18 @@ for (const kind of ['client-port', 'peer-port'] as const) {
       assert.equal(Number(jsonNumber(json, 'revision')), server().kv.store.revision);
     });
 
+    it("get --prefix of more than HTTP/2's flow-control windows hold (3 MiB of values)", async () => {
+      const value = Buffer.alloc(12 * 1024, 'v');
+      for (let i = 0; i < 256; i += 1) {
+        await server().kv.put({ key: Buffer.from(`big/${String(i).padStart(3, '0')}`), value });
+      }
+      const { stdout, status } = await run(['get', 'big/', '--prefix', '--print-value-only']);
+      assert.equal(status, 0);
+      const lines = stdout.split('\n').filter((line) => line !== '');
+      assert.equal(lines.length, 256);
+      assert.ok(lines.every((line) => line === value.toString()));
+    });
+
     it('get --rev reads an older version', async () => {
       const first = Number(jsonNumber((await run(['put', 'counter', 'one', '-w', 'json'])).stdout, 'revision'));
       await run(['put', 'counter', 'two']);
