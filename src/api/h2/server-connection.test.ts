@@ -88,6 +88,32 @@ describe('H2ServerConnection', () => {
     }
   });
 
+  it('headers named like Object.prototype members are plain headers', { timeout: 5_000 }, async () => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/echo',
+          'x-tag': 't',
+          constructor: 'c',
+          __proto__: 'p',
+          hasownproperty: 'h',
+        } as unknown as http2.OutgoingHttpHeaders);
+        const chunks: Buffer[] = [];
+        let status = 0;
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString() }));
+        stream.on('error', reject);
+        stream.end(Buffer.from('proto'));
+      });
+      assert.deepEqual(answer, { status: 200, body: 'proto' });
+    } finally {
+      session.close();
+    }
+  });
+
   it('an answer given before the request ends resets the rest of it, and the connection serves on', async () => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     try {

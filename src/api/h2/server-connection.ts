@@ -341,7 +341,8 @@ export class H2ServerConnection {
       this.resetStream(streamId, H2_ERROR.refused);
       return;
     }
-    const headers: IncomingHeaders = {};
+    // No prototype: a header named "__proto__" or "constructor" is just a header.
+    const headers = Object.create(null) as IncomingHeaders;
     let listBytes = 0;
     for (const [name, value] of list) {
       listBytes += name.length + value.length + 32;
