@@ -5,12 +5,11 @@
 //     [--node-args='--snapshot-entries 100000']   (flags every node gets)
 // Prints writes/s and latency, then per node: its main thread, its other
 // threads (V8's GC helpers, libuv's pool), and the total, in µs of CPU per write.
-import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runKvBench } from '../src/cli/bench/kv-workload.ts';
 import { LocalWeftCluster } from '../src/cli/bench/local-weft.ts';
 import { KvClient } from '../src/client/kv-client.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
+import { runWrites, threadTimes } from './cpu-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,21 +21,6 @@ const { values } = parseArgs({
   },
 });
 const nodes = Number(values.nodes);
-const ticksPerSecond = 100; // USER_HZ, what /proc reports CPU time in
-
-/** CPU ms of each thread of a process, split into its main thread and the rest. */
-function threadTimes(pid: number): { main: number; other: number } {
-  let [main, other] = [0, 0];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-    if (Number(tid) === pid) main += ms;
-    else other += ms;
-  }
-  return { main, other };
-}
-
 const cluster = await LocalWeftCluster.start({
   nodes,
   basePort: await freePortRange(nodes),
@@ -61,17 +45,7 @@ try {
   }
   const pids = cluster.pids();
   const before = pids.map(threadTimes);
-  const result = await runKvBench({
-    endpoints,
-    clients: Number(values.clients),
-    connections: 6,
-    durationMs: Number(values['duration-ms']),
-    valueSizeBytes: 256,
-    readRatio: 0,
-    keys: 1_000,
-    consistency: 'linearizable',
-    seed: 1,
-  });
+  const result = await runWrites(endpoints, Number(values.clients), Number(values['duration-ms']));
   const after = pids.map(threadTimes);
   const writes = result.writes.latency.count;
   const perWrite = (ms: number): string => `${((ms * 1000) / writes).toFixed(0).padStart(5)} µs`;

@@ -7,11 +7,10 @@
 //   node --import tsx bench/cpu-vs-etcd.ts [--rounds 3] [--duration-ms 10000]
 // One line per round and system: writes/s, p50/p99, server µs per write (and
 // per process), load generator µs per write.
-import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runKvBench } from '../src/cli/bench/kv-workload.ts';
 import { LocalWeftCluster } from '../src/cli/bench/local-weft.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
+import { runWrites, threadTimes } from './cpu-load.ts';
 import { EtcdCluster } from './etcd-cluster.ts';
 
 const { values } = parseArgs({
@@ -20,16 +19,10 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '10000' },
   },
 });
-const ticksPerSecond = 100; // USER_HZ, what /proc reports CPU time in
-
+/** CPU ms of all threads of a process. */
 function cpuMs(pid: number): number {
-  let ms = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-  }
-  return ms;
+  const { main, other } = threadTimes(pid);
+  return main + other;
 }
 
 const weft = await LocalWeftCluster.start({
@@ -55,17 +48,7 @@ try {
       const pids = system.pids();
       const before = pids.map(cpuMs);
       const self = process.cpuUsage();
-      const result = await runKvBench({
-        endpoints: system.endpoints,
-        clients: 32,
-        connections: 6,
-        durationMs: Number(values['duration-ms']),
-        valueSizeBytes: 256,
-        readRatio: 0,
-        keys: 1_000,
-        consistency: 'linearizable',
-        seed: 1,
-      });
+      const result = await runWrites(system.endpoints, 32, Number(values['duration-ms']));
       const used = pids.map((pid, i) => cpuMs(pid) - before[i]!);
       const load = process.cpuUsage(self);
       const writes = result.writes.latency.count;

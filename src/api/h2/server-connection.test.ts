@@ -47,9 +47,10 @@ describe('H2ServerConnection', () => {
     path: string,
     body: Buffer,
     tag = 'x',
+    headers: http2.OutgoingHttpHeaders = {},
   ): Promise<{ status: number; body: Buffer; trailers: http2.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
-      const stream = session.request({ ':method': 'POST', ':path': path, 'x-tag': tag });
+      const stream = session.request({ ':method': 'POST', ':path': path, 'x-tag': tag, ...headers });
       const chunks: Buffer[] = [];
       let status = 0;
       let trailers: http2.IncomingHttpHeaders = {};
@@ -91,24 +92,11 @@ describe('H2ServerConnection', () => {
   it('headers named like Object.prototype members are plain headers', { timeout: 5_000 }, async () => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     try {
-      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const stream = session.request({
-          ':method': 'POST',
-          ':path': '/echo',
-          'x-tag': 't',
-          constructor: 'c',
-          __proto__: 'p',
-          hasownproperty: 'h',
-        } as unknown as http2.OutgoingHttpHeaders);
-        const chunks: Buffer[] = [];
-        let status = 0;
-        stream.on('response', (headers) => (status = Number(headers[':status'])));
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString() }));
-        stream.on('error', reject);
-        stream.end(Buffer.from('proto'));
-      });
-      assert.deepEqual(answer, { status: 200, body: 'proto' });
+      const answer = await exchange(session, '/echo', Buffer.from('proto'), 't', {
+        constructor: 'c',
+        hasownproperty: 'h',
+      } as unknown as http2.OutgoingHttpHeaders);
+      assert.deepEqual({ status: answer.status, body: answer.body.toString() }, { status: 200, body: 'proto' });
     } finally {
       session.close();
     }
