@@ -244,4 +244,17 @@ describe('WAL', () => {
       });
       assert.match(warnings.join('\n'), /WAL SYNC IS OFF/);
     }));
+
+  it('with added latency, says so and acknowledges each batch no sooner than that after writing it', () =>
+    withTempDir(async (dir) => {
+      const warnings: string[] = [];
+      await withWal(dir, { addedLatencyMs: 40, onWarning: (m) => warnings.push(m) }, async (wal) => {
+        const started = performance.now();
+        await wal.append({ entries: [entry(1)] });
+        // A lower bound only (timers may fire a millisecond early): what the option promises.
+        assert.ok(performance.now() - started >= 35, 'the append waited out the added latency');
+        assert.equal(wal.readAll().entries.length, 1);
+      });
+      assert.match(warnings.join('\n'), /slowed on purpose/);
+    }));
 });

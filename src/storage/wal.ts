@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { assert } from '../core/assert.ts';
 import { describeError, WeftError } from '../core/errors.ts';
 import type { SnapshotMeta } from '../raft/types.ts';
@@ -33,6 +34,8 @@ export interface WalOptions {
   readonly maxQueuedBytes?: number;
   /** 'fdatasync' (the default) acknowledges only synced bytes; 'none' is for tests and benchmarks only. */
   readonly sync?: WalSync;
+  /** Waits this long after every batch is written, as a slower disk would: benchmarks only. @default 0 */
+  readonly addedLatencyMs?: number;
   /** Where recovery warnings go (torn tail truncated, sync off). */
   readonly onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -101,6 +104,7 @@ export class Wal implements LogStorage {
       maxRecordBytes: options.maxRecordBytes ?? WAL_DEFAULTS.maxRecordBytes,
       maxQueuedBytes: options.maxQueuedBytes ?? WAL_DEFAULTS.maxQueuedBytes,
       sync: options.sync ?? 'fdatasync',
+      addedLatencyMs: options.addedLatencyMs ?? 0,
     };
     const warn = options.onWarning ?? (() => undefined);
     if (resolved.sync === 'none') {
@@ -108,6 +112,9 @@ export class Wal implements LogStorage {
         'WAL SYNC IS OFF (sync: none): acknowledged writes are lost on an OS crash or power loss; tests and benchmarks only',
         {},
       );
+    }
+    if (resolved.addedLatencyMs > 0) {
+      warn('WAL writes are slowed on purpose (added latency): benchmarks only', { ms: resolved.addedLatencyMs });
     }
     const dir = join(resolved.dataDir, WAL_DIR_NAME);
     await mkdir(dir, { recursive: true });
@@ -247,6 +254,7 @@ export class Wal implements LogStorage {
       batch.flatMap((pending) => pending.records),
       this.tail.bytes,
     );
+    if (this.options.addedLatencyMs > 0) await sleep(this.options.addedLatencyMs);
     if (this.options.sync === 'fdatasync') this.stats.syncs += 1;
     this.tail.bytes += bytes;
     this.stats.batches += 1;

@@ -14,6 +14,7 @@ export interface KvConfig {
   readonly clientPort: number;
   readonly snapshotEntries: number;
   readonly walSync: 'fdatasync' | 'none';
+  readonly walDelayMs: number;
 }
 
 export const kvConfigSchema: Schema<KvConfig> = {
@@ -86,6 +87,12 @@ export const kvConfigSchema: Schema<KvConfig> = {
     placeholder: '<fdatasync|none>',
     parse: oneOf(['fdatasync', 'none'] as const),
     default: 'fdatasync',
+  },
+  walDelayMs: {
+    doc: 'Added to every WAL write, to measure how weft does on a slower disk than this one: benchmarks only',
+    placeholder: '<ms>',
+    parse: integer(0, 1_000, ' ms'),
+    default: 0,
   },
 };
 

@@ -65,6 +65,7 @@ export class KvMember {
         snapshotEveryEntries: config.snapshotEntries,
         keepEntries: Math.min(5_000, config.snapshotEntries),
         walSync: config.walSync,
+        walDelayMs: config.walDelayMs,
       },
       {
         transport,

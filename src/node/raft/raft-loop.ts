@@ -32,6 +32,8 @@ export interface RaftLoopOptions {
   /** Entries kept in the log behind a snapshot, for followers that are a little behind. */
   readonly keepEntries: number;
   readonly walSync: WalSync;
+  /** Added to every WAL write (benchmarks only: a slower disk). @default 0 */
+  readonly walDelayMs?: number;
 }
 
 interface ProposalWaiter {
@@ -114,6 +116,7 @@ export class RaftLoop {
     const wal = await Wal.open({
       dataDir: options.dataDir,
       sync: options.walSync,
+      addedLatencyMs: options.walDelayMs ?? 0,
       onWarning: (message, details) => deps.log.warn(details, message),
     });
     const kv = await DurableKv.open({ dataDir: options.dataDir });
