@@ -3,7 +3,7 @@
 // runs its own 3-node cluster (s-raft, fsync'ing) from its own bin/weft.js;
 // both clusters stay up, and only one is loaded at a time.
 //   git worktree add /tmp/before <commit>
-//   node --import tsx bench/ab.ts --before /tmp/before --after . [--rounds 4] [--duration-ms 10000] [--node-args "--wal-delay-ms 5"]
+//   node --import tsx bench/ab.ts --before /tmp/before --after . [--rounds 4] [--duration-ms 10000] [--node-args="--wal-delay-ms 5"]
 // Last line: tput_ratio=<after/before writes/s> p50_ratio=… p99_ratio=… (medians of the per-round ratios)
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -23,6 +23,10 @@ export interface SoftState {
  *    acknowledgement promises durable state; §5.1, thesis §3.8).
  * 4. `committedEntries`: apply them to the state machine in order. Each is
  *    committed; `config` entries change membership when advance() is called.
+ *    Being durable on a quorum, they may be applied while step 2 is still
+ *    writing (as etcd's server does), but a snapshot of the state machine
+ *    must wait until step 2 is done, so that it covers only entries this
+ *    member's own log holds.
  * 5. `readStates`: serve each read once the state machine has applied its
  *    index (index 0: the read failed; retry it).
  * Then call advance() with this same Ready. Inputs may be stepped between

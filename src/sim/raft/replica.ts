@@ -187,6 +187,11 @@ export class SimReplica {
     const ready = this.node.ready();
     this.persist(ready);
     const generation = this.generation;
+    // As the node driver does: committed entries are applied while the
+    // Ready's own writes are on their way to disk (after a snapshot, though).
+    // An observer may crash this replica as an entry applies.
+    if (ready.snapshot === undefined) this.applyCommitted(ready);
+    if (generation !== this.generation) return;
     const delay = ready.mustSync ? drawDelay(this.prng, this.options.fsyncMinMs, this.options.fsyncMeanMs) : 0;
     this.scheduler.after(delay, () => {
       if (generation !== this.generation) return;
@@ -205,7 +210,7 @@ export class SimReplica {
     if (ready.entries.length > 0) this.disk.write({ kind: 'entries', entries: ready.entries });
   }
 
-  /** Steps 3-5 of the Ready contract, after the writes are durable. */
+  /** Steps 3 and 5 of the Ready contract, and step 4 after a snapshot, once the writes are durable. */
   private finish(ready: Ready): void {
     const node = this.node;
     assert(node !== undefined, 'a live replica finishes its Ready');
@@ -223,12 +228,7 @@ export class SimReplica {
       // Only this one: a newer snapshot may have arrived while it was being written.
       this.incomingSnapshots.delete(snapshotKey(ready.snapshot));
       this.observer.restored(this.id, ready.snapshot, this.machine);
-    }
-    for (const entry of ready.committedEntries) {
-      if (entry.index <= this.machine.index) continue;
-      assert(entry.index === this.machine.index + 1, `${this.id} applies entries in order`);
-      this.machine.apply(entry);
-      this.observer.applied(this.id, entry, this.machine);
+      this.applyCommitted(ready);
     }
     if (ready.readStates.length > 0) this.observer.readStates(this.id, ready.readStates);
     node.advance(ready);
@@ -252,6 +252,15 @@ export class SimReplica {
     ) {
       this.committedAsLeaderIn = this.node.term;
       this.observer.leaderFirstCommit(this.id);
+    }
+  }
+
+  private applyCommitted(ready: Ready): void {
+    for (const entry of ready.committedEntries) {
+      if (entry.index <= this.machine.index) continue;
+      assert(entry.index === this.machine.index + 1, `${this.id} applies entries in order`);
+      this.machine.apply(entry);
+      this.observer.applied(this.id, entry, this.machine);
     }
   }
 
