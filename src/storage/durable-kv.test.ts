@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import type { BackendBatch, KvBackend } from '../kv/backend.ts';
 import { encodeCommand } from '../kv/command-codec.ts';
+import { MemoryBackend } from '../kv/memory-backend.ts';
 import type { Entry } from '../raft/types.ts';
 import { DurableKv } from './durable-kv.ts';
 import { SnapshotStore } from './snapshot-store.ts';
@@ -23,7 +25,51 @@ function puts(from: number, to: number): Entry[] {
   }));
 }
 
+/** A MemoryBackend that counts its writes and can be made to fail them. */
+class WatchedBackend implements KvBackend {
+  readonly inner = new MemoryBackend();
+  writes = 0;
+  failing = false;
+  records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    return this.inner.records();
+  }
+  async write(batch: BackendBatch, options: { readonly sync: boolean }): Promise<void> {
+    if (this.failing) throw new Error('EIO: the disk is gone');
+    this.writes += 1;
+    await this.inner.write(batch, options);
+  }
+  replaceAll(records: AsyncIterable<readonly [Uint8Array, Uint8Array]>): Promise<void> {
+    return this.inner.replaceAll(records);
+  }
+  async close(): Promise<void> {}
+}
+
 describe('DurableKv', () => {
+  it('writes the applies of many calls to the backend as one write, in order, and syncs them all', async () => {
+    const backend = new WatchedBackend();
+    // No timer flush during the test: what is written, and when, depends on the calls alone.
+    const kv = await DurableKv.open({ dataDir: 'unused', backend, writeBehindMs: 3_600_000 });
+    for (let i = 1; i <= 20; i += 1) await kv.apply(puts(i, i));
+    assert.equal(backend.writes, 0, 'applies answer from memory; their writes wait');
+    await kv.sync();
+    assert.equal(backend.writes, 2, 'one write for the 20 applies, one to sync');
+    const restored = await DurableKv.open({ dataDir: 'unused', backend: backend.inner });
+    assert.equal(restored.appliedIndex, 20);
+    assert.deepEqual(restored.store.range(everything), kv.store.range(everything));
+  });
+
+  it('after a failed backend write, every later apply and sync fails with its error', async () => {
+    const backend = new WatchedBackend();
+    const kv = await DurableKv.open({ dataDir: 'unused', backend });
+    await kv.apply(puts(1, 1));
+    backend.failing = true;
+    await assert.rejects(kv.sync(), /EIO/);
+    backend.failing = false;
+    await assert.rejects(kv.apply(puts(2, 2)), /EIO/);
+    await assert.rejects(kv.sync(), /EIO/);
+    assert.equal(kv.appliedIndex, 1, 'nothing applied after the failure');
+  });
+
   it('resumes after reopening exactly after the last applied batch, skipping entries already applied', () =>
     withTempDir(async (dir) => {
       const kv = await DurableKv.open({ dataDir: dir });

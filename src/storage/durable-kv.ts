@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { assert } from '../core/assert.ts';
 import { BinaryReader, BinaryWriter } from '../core/binary.ts';
 import { WeftError } from '../core/errors.ts';
-import type { KvBackend } from '../kv/backend.ts';
+import type { BackendOp, KvBackend } from '../kv/backend.ts';
 import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.ts';
 import { MvccStore, type ApplyResult } from '../kv/mvcc-store.ts';
 import type { Entry, SnapshotMeta } from '../raft/types.ts';
@@ -19,14 +19,32 @@ import type { SnapshotReader, SnapshotStore } from './snapshot-store.ts';
  * Durability: applies are not fsynced (the WAL is the durable copy and is
  * replayed); `sync()` makes everything applied so far durable, and must run
  * before the WAL releases entries the store has applied.
+ *
+ * Write-behind: `apply` answers from memory and leaves its backend writes to
+ * be written with those of the applies after it, within `writeBehindMs` (20)
+ * or once `writeBehindOps` are waiting. A LevelDB batch costs about 30 µs of CPU
+ * whatever it holds and 3.5 µs per record, and a batch per apply (4-6
+ * entries under load) made LevelDB a tenth of a node's CPU per write. The
+ * store is still written in order, atomically per write, with the applied
+ * index; what a crash loses from it, the WAL still holds.
  */
 export const KV_DIR_NAME = 'kv';
 const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+const writeBehindOps = 1_024;
 
 export class DurableKv {
+  /** Backend writes of applies not yet handed to the backend, in apply order. */
+  private unwritten: BackendOp[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Every backend operation, one after another: writes stay in order, and a snapshot's view falls between two. */
+  private backendQueue: Promise<unknown> = Promise.resolve();
+  /** A failed backend write: the store on disk no longer matches, so every later call fails with it. */
+  private writeError: unknown;
+
   private constructor(
     private storeValue: MvccStore,
     private readonly backend: KvBackend,
+    private readonly writeBehindMs: number,
   ) {}
 
   /** The state machine, for reads (`range`) and its revisions. Replaced when a snapshot is installed. */
@@ -34,39 +52,78 @@ export class DurableKv {
     return this.storeValue;
   }
 
-  static async open(options: { dataDir: string; limits?: KvLimits; backend?: KvBackend }): Promise<DurableKv> {
+  static async open(options: {
+    dataDir: string;
+    limits?: KvLimits;
+    backend?: KvBackend;
+    /** How long an apply's backend write may wait for later ones. @default 20 */
+    writeBehindMs?: number;
+  }): Promise<DurableKv> {
     const backend = options.backend ?? (await LevelBackend.open(join(options.dataDir, KV_DIR_NAME)));
     const store = await MvccStore.restore(backend.records(), options.limits ?? DEFAULT_KV_LIMITS);
-    return new DurableKv(store, backend);
+    return new DurableKv(store, backend, options.writeBehindMs ?? 20);
   }
 
   get appliedIndex(): number {
     return this.store.appliedIndex;
   }
 
-  /** Applies the committed entries above the applied index in one atomic write; returns their results. */
+  /** Applies the committed entries above the applied index; their backend write follows (see write-behind above). */
   async apply(entries: readonly Entry[]): Promise<readonly ApplyResult[]> {
+    this.throwIfWriteFailed();
     const fresh = entries.filter((entry) => entry.index > this.store.appliedIndex);
     if (fresh.length === 0) return [];
     const { results, writes } = this.store.applyEntries(fresh);
-    await this.backend.write(writes, { sync: false });
+    for (const op of writes) this.unwritten.push(op);
+    if (this.unwritten.length >= writeBehindOps) void this.flush().catch(() => undefined);
+    else this.flushTimer ??= setTimeout(() => void this.flush().catch(() => undefined), this.writeBehindMs);
     return results;
   }
 
   /** Makes every applied batch durable (LevelDB's log is sequential: one synced write syncs all before it). */
   async sync(): Promise<void> {
-    await this.backend.write([], { sync: true });
+    await this.flush();
+    await this.enqueue(() => this.backend.write([], { sync: true }));
+  }
+
+  /** Hands every apply so far to the backend, in one atomic write; resolves once written (not synced). */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.unwritten;
+    this.unwritten = [];
+    return this.enqueue(async () => {
+      if (batch.length > 0) await this.backend.write(batch, { sync: false });
+    });
+  }
+
+  /** Runs a backend operation after every one before it; a failure is kept and fails all later ones. */
+  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.backendQueue.then(() => {
+      this.throwIfWriteFailed();
+      return operation();
+    });
+    this.backendQueue = run.catch((error: unknown) => {
+      this.writeError ??= error;
+    });
+    return run;
+  }
+
+  private throwIfWriteFailed(): void {
+    if (this.writeError !== undefined) throw this.writeError;
   }
 
   /**
    * Writes a snapshot of the store as of its applied index at the call into
-   * `snapshots`. The backend view is taken at the call, so applies may go on
-   * while it is written, but none may be in flight when it is called (its
-   * backend write would be half in the view).
+   * `snapshots`. The backend view holds every apply made before the call and
+   * none made after (their writes queue behind it), so applies may go on
+   * while it is written.
    */
   async saveSnapshot(snapshots: SnapshotStore, conf: SnapshotMeta['conf'], term: number): Promise<SnapshotMeta> {
     const meta: SnapshotMeta = { index: this.store.appliedIndex, term, conf };
-    const records = this.backend.records();
+    // The view is taken in the queue, right after the write of every apply so far and before any later one.
+    this.flush().catch(() => undefined); // a failure is kept: the next queued operation throws it
+    const records = await this.enqueue(async () => this.backend.records());
     const writer = await snapshots.create(meta);
     try {
       let chunk = new BinaryWriter(SNAPSHOT_CHUNK_BYTES + 1024);
@@ -93,7 +150,11 @@ export class DurableKv {
    * record, i.e. applied index 0, so a damaged snapshot is never taken as good.
    */
   async installSnapshot(reader: SnapshotReader): Promise<void> {
-    await this.backend.replaceAll(decodeRecords(reader.chunks()));
+    // Writes of applies not yet made are of the state the snapshot replaces.
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.unwritten = [];
+    await this.enqueue(() => this.backend.replaceAll(decodeRecords(reader.chunks())));
     const restored = await MvccStore.restore(this.backend.records(), this.store.limits);
     if (restored.appliedIndex !== reader.meta.index) {
       throw new WeftError(
@@ -105,7 +166,8 @@ export class DurableKv {
   }
 
   async close(): Promise<void> {
-    await this.backend.close();
+    await this.flush();
+    await this.enqueue(() => this.backend.close());
   }
 }
 
