@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { resolveConfig } from '../core/config-schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import { finalizeNodeConfig, nodeConfigSchema, otherPeers, parsePeers } from './config.ts';
+import { autoCompactionPolicy } from './raft/kv-config.ts';
 
 const resolve = (flags: Record<string, string>) =>
   finalizeNodeConfig(resolveConfig(nodeConfigSchema, { flags, env: {}, file: {} }));
@@ -50,5 +51,26 @@ describe('node config', () => {
 
   it('rejects the same port for HTTP and peers', () => {
     rejects({ 'peer-port': '7000', 'http-port': '7000' }, 'http-port', /its own port/);
+  });
+
+  it('reads --auto-compaction-retention as etcd does: hours or a duration, or revisions in revision mode; 0 is off', () => {
+    const policy = (flags: Record<string, string>) => autoCompactionPolicy(resolve(flags));
+    assert.equal(policy({}), undefined);
+    assert.deepEqual(policy({ 'auto-compaction-retention': '1' }), { mode: 'periodic', retentionMs: 3_600_000 });
+    assert.deepEqual(policy({ 'auto-compaction-retention': '0.5' }), { mode: 'periodic', retentionMs: 1_800_000 });
+    assert.deepEqual(policy({ 'auto-compaction-retention': '30s' }), { mode: 'periodic', retentionMs: 30_000 });
+    assert.deepEqual(policy({ 'auto-compaction-retention': '10m' }), { mode: 'periodic', retentionMs: 600_000 });
+    assert.deepEqual(policy({ 'auto-compaction-mode': 'revision', 'auto-compaction-retention': '1000' }), {
+      mode: 'revision',
+      retention: 1000,
+    });
+    rejects({ 'auto-compaction-retention': '1 hour' }, 'auto-compaction-retention', /not a retention period/);
+    rejects({ 'auto-compaction-retention': '500ms' }, 'auto-compaction-retention', /at least 1s/);
+    rejects(
+      { 'auto-compaction-mode': 'revision', 'auto-compaction-retention': '1h' },
+      'auto-compaction-retention',
+      /not a number of revisions/,
+    );
+    rejects({ 'auto-compaction-mode': 'weekly' }, 'auto-compaction-mode', /periodic/);
   });
 });

@@ -1,5 +1,6 @@
 import { integer, oneOf, port, text, type Schema } from '../../core/config-schema.ts';
 import { ConfigError } from '../../core/errors.ts';
+import type { AutoCompaction } from '../../kv/auto-compaction.ts';
 
 /** The replicated KV member's settings (part of the node's config schema; docs/config.md). */
 export interface KvConfig {
@@ -15,6 +16,8 @@ export interface KvConfig {
   readonly snapshotEntries: number;
   readonly walSync: 'fdatasync' | 'none';
   readonly walDelayMs: number;
+  readonly autoCompactionMode: 'periodic' | 'revision';
+  readonly autoCompactionRetention: string;
 }
 
 export const kvConfigSchema: Schema<KvConfig> = {
@@ -88,6 +91,18 @@ export const kvConfigSchema: Schema<KvConfig> = {
     parse: oneOf(['fdatasync', 'none'] as const),
     default: 'fdatasync',
   },
+  autoCompactionMode: {
+    doc: 'periodic: --auto-compaction-retention is a duration of history to keep; revision: a number of revisions to keep (as etcd)',
+    placeholder: '<periodic|revision>',
+    parse: oneOf(['periodic', 'revision'] as const),
+    default: 'periodic',
+  },
+  autoCompactionRetention: {
+    doc: 'History the leader keeps when it compacts on its own: 0 turns it off; periodic: hours, or 30s / 10m / 2h; revision: revisions',
+    placeholder: '<retention>',
+    parse: text(),
+    default: '0',
+  },
   walDelayMs: {
     doc: 'Added to every WAL write, to measure how weft does on a slower disk than this one: benchmarks only',
     placeholder: '<ms>',
@@ -108,7 +123,39 @@ export function foundingVoters(config: KvConfig & { id: string; peers: readonly 
   return ids.length <= allVoteUpTo ? ids : ids.slice(0, votersOfMany);
 }
 
+const durationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** The automatic compaction the config asks for, or undefined when it is off; ConfigError when the retention does not fit the mode. */
+export function autoCompactionPolicy(
+  config: Pick<KvConfig, 'autoCompactionMode' | 'autoCompactionRetention'>,
+): AutoCompaction | undefined {
+  const raw = config.autoCompactionRetention.trim();
+  if (/^0+(\.0+)?$/.test(raw)) return undefined;
+  if (config.autoCompactionMode === 'revision') {
+    const retention = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(retention)) {
+      throw new ConfigError(
+        'auto-compaction-retention',
+        `${raw} is not a number of revisions; give a whole number such as 10000, or 0 for off`,
+      );
+    }
+    return { mode: 'revision', retention };
+  }
+  const hours = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : undefined;
+  const unit = /^([0-9]+)(ms|s|m|h)$/.exec(raw);
+  const retentionMs =
+    hours !== undefined ? hours * 3_600_000 : unit !== null ? Number(unit[1]) * durationUnits[unit[2]!]! : NaN;
+  if (!Number.isFinite(retentionMs) || retentionMs < 1_000) {
+    throw new ConfigError(
+      'auto-compaction-retention',
+      `${raw} is not a retention period; give hours (1, 0.5) or a duration of at least 1s (30s, 10m, 2h), or 0 for off`,
+    );
+  }
+  return { mode: 'periodic', retentionMs };
+}
+
 export function checkKvConfig(config: KvConfig & { id: string; peers: readonly { id: string }[] }): void {
+  autoCompactionPolicy(config);
   const known = new Set(config.peers.map((p) => p.id));
   for (const id of config.raftVoters) {
     if (!known.has(id))

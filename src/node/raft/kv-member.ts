@@ -4,7 +4,8 @@ import type { PeerTransport } from '../../transport/transport.ts';
 import type { NodeConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { weftVersion } from '../version.ts';
-import { foundingVoters } from './kv-config.ts';
+import { AutoCompactor } from './auto-compactor.ts';
+import { autoCompactionPolicy, foundingVoters } from './kv-config.ts';
 import { MemberDirectory } from './member-directory.ts';
 import { RaftLoop } from './raft-loop.ts';
 import { ReplicatedKv } from './replicated-kv.ts';
@@ -36,6 +37,7 @@ export class KvMember {
     readonly kv: ReplicatedKv,
     private readonly config: NodeConfig,
     private readonly log: Logger,
+    private readonly compactor: AutoCompactor | undefined,
   ) {}
 
   static async open(
@@ -86,7 +88,10 @@ export class KvMember {
     });
     kv.serve();
     loop.start();
-    return new KvMember(loop, kv, config, log);
+    const policy = autoCompactionPolicy(config);
+    const compactor = policy !== undefined ? new AutoCompactor(policy, loop, kv, log) : undefined;
+    compactor?.start();
+    return new KvMember(loop, kv, config, log, compactor);
   }
 
   health(): KvHealth {
@@ -113,6 +118,7 @@ export class KvMember {
   }
 
   async stop(): Promise<void> {
+    this.compactor?.stop();
     await this.handOffLeadership();
     await this.loop.stop();
     this.kv.close();
