@@ -55,19 +55,20 @@ function expectError(response: { statusCode: number; json: () => unknown }, stat
 
 describe('/v1/kv', () => {
   it('PUT a raw body, then GET the key with its revisions', async () => {
-    assert.deepEqual((await put('/v1/kv/greeting', 'hello')).json(), { revision: 1 });
+    // A new store is at revision 1, as etcd's: its first write is revision 2.
+    assert.deepEqual((await put('/v1/kv/greeting', 'hello')).json(), { revision: 2 });
     const response = await app().inject({ url: '/v1/kv/greeting' });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), {
-      revision: 1,
-      kv: { key: 'greeting', value: 'hello', createRevision: 1, modRevision: 1, version: 1, lease: 0 },
+      revision: 2,
+      kv: { key: 'greeting', value: 'hello', createRevision: 2, modRevision: 2, version: 1, lease: 0 },
     });
   });
 
   it('PUT a JSON body {"value"}, with prevKv', async () => {
     await put('/v1/kv/k', JSON.stringify({ value: 'one' }), 'application/json');
     const response = await put('/v1/kv/k?prevKv=true', JSON.stringify({ value: 'two' }), 'application/json');
-    assert.equal(response.json().revision, 2);
+    assert.equal(response.json().revision, 3);
     assert.equal(response.json().prevKv.value, 'one');
     assert.equal((await app().inject({ url: '/v1/kv/k' })).json().kv.value, 'two');
   });
@@ -85,9 +86,9 @@ describe('/v1/kv', () => {
 
   it('DELETE one key or a prefix says how many went', async () => {
     for (const key of ['t/a', 't/b', 'u']) await put(`/v1/kv/${key}`, 'v');
-    assert.deepEqual((await app().inject({ method: 'DELETE', url: '/v1/kv/u' })).json(), { revision: 4, deleted: 1 });
+    assert.deepEqual((await app().inject({ method: 'DELETE', url: '/v1/kv/u' })).json(), { revision: 5, deleted: 1 });
     const prefix = await app().inject({ method: 'DELETE', url: '/v1/kv/t/?prefix=true' });
-    assert.deepEqual(prefix.json(), { revision: 5, deleted: 2 });
+    assert.deepEqual(prefix.json(), { revision: 6, deleted: 2 });
   });
 
   it('GET /v1/kv lists a prefix with limit and revision, or every key', async () => {
@@ -103,7 +104,7 @@ describe('/v1/kv', () => {
       [listed.kvs.map((kv: { key: string }) => kv.key), listed.more, listed.count],
       [['fruit/apple'], true, 2],
     );
-    const old = (await app().inject({ url: '/v1/kv?prefix=fruit%2F&revision=1' })).json();
+    const old = (await app().inject({ url: '/v1/kv?prefix=fruit%2F&revision=2' })).json();
     assert.deepEqual(
       old.kvs.map((kv: { value: string }) => kv.value),
       ['1'],
@@ -158,7 +159,7 @@ describe('bad input is a clear 4xx and changes nothing', () => {
     it(`${what}: ${status} ${code}`, async () => {
       await put('/v1/kv/k', 'original');
       expectError(await send(), status, code);
-      assert.equal(kv.store.revision, 1, 'nothing was written');
+      assert.equal(kv.store.revision, 2, 'nothing was written');
       assert.equal((await app().inject({ url: '/v1/kv/k' })).json().kv.value, 'original');
     });
   }
@@ -182,7 +183,7 @@ describe('availability errors', () => {
       assert.equal(response.headers['retry-after'], '1');
     }
     kv.failWith = undefined;
-    assert.equal(kv.store.revision, 0);
+    assert.equal(kv.store.revision, 1);
   });
 });
 
@@ -201,7 +202,7 @@ describe('/v1/cluster', () => {
         view.revision,
         view.successorRanking,
       ],
-      [id, id, 1, 1, 1, 1, null],
+      [id, id, 1, 1, 1, 2, null],
     );
     assert.deepEqual(view.members, [
       {
@@ -225,8 +226,8 @@ describe('Lab 9 routes', () => {
     assert.deepEqual((await app().inject({ url: '/read?key=foo' })).json(), {
       key: 'foo',
       value: 'bar baz!',
-      createRevision: 1,
-      modRevision: 1,
+      createRevision: 2,
+      modRevision: 2,
       version: 1,
       lease: 0,
     });
@@ -237,6 +238,6 @@ describe('Lab 9 routes', () => {
     expectError(await app().inject({ url: '/read' }), 400, 'INVALID_REQUEST');
     expectError(await app().inject({ url: '/write?key=&value=v' }), 400, 'INVALID_REQUEST');
     expectError(await app().inject({ url: '/write?key=k' }), 400, 'INVALID_REQUEST');
-    assert.equal(kv.store.revision, 0);
+    assert.equal(kv.store.revision, 1);
   });
 });

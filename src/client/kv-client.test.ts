@@ -91,7 +91,7 @@ for (const kind of ['client-port', 'peer-port'] as const) {
 
     it('put, get, get --prefix, delete', async () => {
       const put = await client.put('fruit/apple', 'red');
-      assert.equal(put.header.revision, 1);
+      assert.equal(put.header.revision, 2, 'a new store is at revision 1, as etcd');
       assert.equal(put.header.memberId, memberIdOf('n1'));
       await client.put('fruit/banana', 'yellow');
       assert.equal((await client.put('fruit/apple', 'green', { prevKv: true })).response.prevKv?.version, 1);
@@ -102,7 +102,7 @@ for (const kind of ['client-port', 'peer-port'] as const) {
         all.response.kvs.map((kv) => text(kv.key)),
         ['fruit/apple', 'fruit/banana'],
       );
-      assert.equal(text((await client.get('fruit/apple', { revision: 1 })).response.kvs[0]?.value), 'red');
+      assert.equal(text((await client.get('fruit/apple', { revision: 2 })).response.kvs[0]?.value), 'red');
       assert.equal((await client.get('', { prefix: true })).response.count, 2);
       assert.equal((await client.delete('fruit/', { prefix: true })).response.deleted, 2);
       assert.equal((await client.get('fruit/apple')).response.kvs.length, 0);
@@ -172,7 +172,7 @@ describe('KvClient retries', () => {
     try {
       await client.put('k', 'v');
       assert.equal(text((await client.get('k')).response.kvs[0]?.value), 'v');
-      assert.equal(server.kv.store.revision, 1);
+      assert.equal(server.kv.store.revision, 2);
     } finally {
       client.close();
       await server.stop();
@@ -185,7 +185,7 @@ describe('KvClient retries', () => {
     const client = new KvClient({ endpoints: [leaderless.endpoint, healthy.endpoint], backoffMs: 1 });
     try {
       await client.put('k', 'v');
-      assert.deepEqual([leaderless.kv.store.revision, healthy.kv.store.revision], [0, 1]);
+      assert.deepEqual([leaderless.kv.store.revision, healthy.kv.store.revision], [1, 2]);
     } finally {
       client.close();
       await Promise.all([leaderless.stop(), healthy.stop()]);
@@ -209,8 +209,8 @@ describe('KvClient retries', () => {
     try {
       const reply = await client.put('once', 'v');
       assert.equal(put.calls(), 2, 'the put was sent twice');
-      assert.equal(reply.header.revision, 1, 'the retry reports the first copy revision');
-      assert.equal(store.store.revision, 1, 'and the store applied it once');
+      assert.equal(reply.header.revision, 2, 'the retry reports the first copy revision');
+      assert.equal(store.store.revision, 2, 'and the store applied it once');
       assert.equal((await store.range({ key: Buffer.from('once') })).response.kvs[0]?.version, 1);
     } finally {
       client.close();
@@ -226,7 +226,7 @@ describe('KvClient retries', () => {
     try {
       const put = { type: 'put' as const, request: { key: Buffer.from('t'), value: Buffer.from('v') } };
       await rejectsWith(client.txn({ compare: [], success: [put], failure: [] }), 'ALREADY_APPLIED');
-      assert.deepEqual([txn.calls(), store.store.revision], [2, 1], 'sent twice, applied once');
+      assert.deepEqual([txn.calls(), store.store.revision], [2, 2], 'sent twice, applied once');
     } finally {
       client.close();
       server.stop();

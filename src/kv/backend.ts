@@ -1,4 +1,5 @@
 import { BinaryReader, BinaryWriter } from '../core/binary.ts';
+import { WeftError } from '../core/errors.ts';
 import type { Version } from './key-index.ts';
 
 /**
@@ -34,7 +35,12 @@ export interface KvBackend {
 
 export const RECORD_PREFIX = { dedup: 0x64, meta: 0x6d, revision: 0x72 } as const;
 export const META_KEY = new Uint8Array([RECORD_PREFIX.meta]);
-const META_FORMAT = 1;
+/**
+ * 2: revisions start at 1, as etcd's (a new store is at revision 1). Format 1
+ * numbered them from 0, so a member on a format-1 store and one that built its
+ * store anew would disagree on every revision: a format-1 store is refused.
+ */
+const META_FORMAT = 2;
 
 export interface StoreMeta {
   readonly appliedIndex: number;
@@ -126,6 +132,13 @@ export function encodeMeta(meta: StoreMeta): Uint8Array {
 export function decodeMeta(payload: Uint8Array): StoreMeta {
   const reader = new BinaryReader(payload, 'KV meta record');
   const format = reader.u8();
+  if (format === 1) {
+    throw new WeftError(
+      'BACKEND_MISMATCH',
+      'this KV store was written by an older weft, which numbered revisions from 0 (weft now starts at 1, as etcd); ' +
+        'its revisions would disagree with any member that rebuilds its store: give this member a new data directory and add it to the cluster again, or start a new cluster',
+    );
+  }
   if (format !== META_FORMAT) reader.fail(`format ${format} is not ${META_FORMAT}`);
   const meta = {
     appliedIndex: reader.uvarint(),

@@ -32,7 +32,8 @@ type State = ReadonlyMap<string, KeyValue>;
 const name = (key: Uint8Array): string => String.fromCharCode(...key);
 
 class Model {
-  private readonly states: State[] = [new Map()];
+  /** The key space at every revision; a new store is at revision 1, empty, as etcd's (index 0 is unused). */
+  private readonly states: State[] = [new Map(), new Map()];
   private compacted = 0;
   private readonly dedup: { id: number; revision: number }[] = [];
 
@@ -418,13 +419,13 @@ describe('MVCC store against a naive model', () => {
         kind: 'write',
         command: { requestId: 0, command: { op: 'put', request: { key: bytes('a'), value: bytes('y') } } },
       },
-      { kind: 'write', command: { requestId: 0, command: { op: 'compact', request: { revision: 2 } } } },
-      { kind: 'read', request: { key: bytes('a'), revision: 1 } },
+      { kind: 'write', command: { requestId: 0, command: { op: 'compact', request: { revision: 3 } } } },
+      { kind: 'read', request: { key: bytes('a'), revision: 2 } },
     ];
     await runSteps(steps);
     const original = MvccStore.prototype.range;
     MvccStore.prototype.range = function (this: MvccStore, request: RangeRequest) {
-      return request.revision === 1 ? { kvs: [], more: false, count: 0 } : original.call(this, request);
+      return request.revision === 2 ? { kvs: [], more: false, count: 0 } : original.call(this, request);
     };
     try {
       await assert.rejects(runSteps(steps), assert.AssertionError);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { isWeftError } from '../core/errors.ts';
+import { META_KEY } from './backend.ts';
 import { decodeCommand, encodeCommand } from './command-codec.ts';
 import type { Command, KvCommand } from './command.ts';
 import { DEFAULT_KV_LIMITS } from './limits.ts';
@@ -26,6 +27,7 @@ const errorCode = (result: ApplyResult): string | undefined =>
 describe('MVCC store', () => {
   it('tracks revisions, create/mod revision and version as etcd does', () => {
     const store = new MvccStore();
+    assert.equal(store.revision, 1, 'a new store is at revision 1, as etcd');
     const apply = applier(store);
     apply({ op: 'put', request: { key: text('k'), value: text('1') } });
     apply({ op: 'put', request: { key: text('k'), value: text('2'), lease: 7 } });
@@ -33,9 +35,21 @@ describe('MVCC store', () => {
     assert.deepEqual(deleted.events[0]?.type, 'delete');
     apply({ op: 'put', request: { key: text('k'), value: text('3') } });
     const [kv] = store.range({ key: text('k') }).kvs;
-    assert.deepEqual([kv?.createRevision, kv?.modRevision, kv?.version, kv?.lease], [4, 4, 1, 0]);
-    assert.deepEqual(store.range({ key: text('k'), revision: 2 }).kvs[0]?.lease, 7);
-    assert.equal(store.revision, 4);
+    assert.deepEqual([kv?.createRevision, kv?.modRevision, kv?.version, kv?.lease], [5, 5, 1, 0]);
+    assert.deepEqual(store.range({ key: text('k'), revision: 3 }).kvs[0]?.lease, 7);
+    assert.equal(store.range({ key: text('k'), revision: 1 }).kvs.length, 0, 'revision 1 is the empty store');
+    assert.equal(store.revision, 5);
+  });
+
+  it('refuses a store written by a weft that numbered revisions from 0 (meta format 1)', async () => {
+    // format 1, applied index 5, revision 3, compacted 0, next dedup seq 1
+    const records = (async function* () {
+      yield [META_KEY, new Uint8Array([1, 5, 3, 0, 1])] as const;
+    })();
+    await assert.rejects(
+      MvccStore.restore(records),
+      (e: unknown) => isWeftError(e, 'BACKEND_MISMATCH') && /older weft.*new data directory/.test(String(e)),
+    );
   });
 
   it('a txn writes at one revision and reads its own writes', () => {
@@ -53,7 +67,7 @@ describe('MVCC store', () => {
         failure: [],
       },
     });
-    assert.equal(result.revision, 1);
+    assert.equal(result.revision, 2);
     assert.equal(result.events.length, 2);
     const response = result.outcome.status === 'ok' ? result.outcome.response : undefined;
     assert.ok(response?.type === 'txn' && response.response.succeeded);
@@ -65,17 +79,17 @@ describe('MVCC store', () => {
     const store = new MvccStore();
     const apply = applier(store);
     for (const value of ['1', '2', '3']) apply({ op: 'put', request: { key: text('k'), value: text(value) } });
-    apply({ op: 'compact', request: { revision: 2 } });
+    apply({ op: 'compact', request: { revision: 3 } });
     assert.throws(
-      () => store.range({ key: text('k'), revision: 1 }),
+      () => store.range({ key: text('k'), revision: 2 }),
       (e: unknown) => isWeftError(e, 'COMPACTED') && /mvcc: required revision has been compacted/.test(String(e)),
     );
     assert.throws(
       () => store.range({ key: text('k'), revision: 9 }),
       (e: unknown) => isWeftError(e, 'FUTURE_REV') && /mvcc: required revision is a future revision/.test(String(e)),
     );
-    assert.deepEqual(store.range({ key: text('k'), revision: 2 }).kvs[0]?.value, text('2'));
-    assert.equal(errorCode(apply({ op: 'compact', request: { revision: 2 } })), 'COMPACTED');
+    assert.deepEqual(store.range({ key: text('k'), revision: 3 }).kvs[0]?.value, text('2'));
+    assert.equal(errorCode(apply({ op: 'compact', request: { revision: 3 } })), 'COMPACTED');
   });
 
   it('applies a retried request id once', () => {
@@ -83,7 +97,7 @@ describe('MVCC store', () => {
     const apply = applier(store);
     const put: Command = { op: 'put', request: { key: text('k'), value: text('v') } };
     assert.equal(apply(put, 42).outcome.status, 'ok');
-    assert.deepEqual(apply(put, 42).outcome, { status: 'duplicate', revision: 1 });
+    assert.deepEqual(apply(put, 42).outcome, { status: 'duplicate', revision: 2 });
     assert.equal(store.range({ key: text('k') }).kvs[0]?.version, 1);
   });
 

@@ -68,7 +68,7 @@ interface DedupBlock {
  */
 export class MvccStore {
   private index = new KeyIndex();
-  private meta: StoreMeta = { appliedIndex: 0, revision: 0, compactedRevision: 0, nextDedupSeq: 1 };
+  private meta: StoreMeta = { appliedIndex: 0, revision: 1, compactedRevision: 0, nextDedupSeq: 1 };
   /** request id → revision it was applied at, for the last `dedupWindowRequests` ids. */
   private readonly dedup: DedupWindow;
   /** Dedup records a restore found with no id left in the window; the next batch deletes them. */

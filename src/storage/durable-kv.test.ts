@@ -80,7 +80,7 @@ describe('DurableKv', () => {
       assert.equal(reopened.appliedIndex, 10);
       assert.deepEqual(reopened.store.range(everything), before);
       assert.equal((await reopened.apply(puts(5, 12))).length, 2);
-      assert.equal(reopened.store.revision, 12);
+      assert.equal(reopened.store.revision, 13, 'revision 1 (the empty store) and 12 puts');
       await reopened.close();
     }));
 

@@ -69,7 +69,7 @@ function describe(kv: KeyValue): string {
   return `${decoder.decode(kv.key)}=${decoder.decode(kv.value)} c${kv.createRevision} m${kv.modRevision} v${kv.version}`;
 }
 
-/** Entry i (revision i) puts k<i mod 100> = v<i>. */
+/** Entry i puts k<i mod 100> = v<i>, at revision i + 1 (a new store is at revision 1, as etcd's). */
 function expectedState(lastIndex: number): string[] {
   const rows: { key: string; row: string }[] = [];
   for (let slot = 0; slot < KEY_COUNT && slot <= lastIndex; slot += 1) {
@@ -77,7 +77,7 @@ function expectedState(lastIndex: number): string[] {
     if (first > lastIndex) continue;
     const mod = lastIndex - ((lastIndex - slot) % KEY_COUNT);
     const version = Math.floor((mod - first) / KEY_COUNT) + 1;
-    rows.push({ key: `k${slot}`, row: `k${slot}=v${mod} c${first} m${mod} v${version}` });
+    rows.push({ key: `k${slot}`, row: `k${slot}=v${mod} c${first + 1} m${mod + 1} v${version}` });
   }
   return rows.sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => r.row);
 }
