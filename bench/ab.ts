@@ -7,6 +7,7 @@
 // Last line: tput_ratio=<after/before writes/s> p50_ratio=… p99_ratio=… (medians of the per-round ratios)
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../src/cli/bench/failover.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
 import { runWrites } from './cpu-load.ts';
 
@@ -77,10 +78,4 @@ try {
   console.log(`tput_ratio=${m(ratios.tput)} p50_ratio=${m(ratios.p50)} p99_ratio=${m(ratios.p99)}`);
 } finally {
   await Promise.all(clusters.map((cluster) => cluster.stop()));
-}
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -7,7 +7,7 @@
 // Last line: write_tput_ratio=… write_p99_ratio=… read_tput_ratio=…
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { measureFailover, summarize, type FailoverTarget } from '../src/cli/bench/failover.ts';
+import { measureFailover, median, summarize, type FailoverTarget } from '../src/cli/bench/failover.ts';
 import { runKvBench, type KvBenchResult } from '../src/cli/bench/kv-workload.ts';
 import { LocalWeftCluster } from '../src/cli/bench/local-weft.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
@@ -147,12 +147,6 @@ function describe(result: KvBenchResult, kind: 'reads' | 'writes'): string {
   const stats = result[kind];
   const errors = stats.errors > 0 ? ` (${stats.errors} errors, last: ${stats.lastError})` : '';
   return `${rate(result, kind).toFixed(0)} ops/s p50 ${stats.latency.quantileMs(0.5).toFixed(2)} ms p99 ${stats.latency.quantileMs(0.99).toFixed(2)} ms${errors}`;
-}
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function positive(text: string | undefined, name: string): number {

@@ -87,14 +87,20 @@ export class DurableKv {
   }
 
   /** Hands every apply so far to the backend, in one atomic write; resolves once written (not synced). */
-  flush(): Promise<void> {
+  private flush(): Promise<void> {
+    const batch = this.takeUnwritten();
+    return this.enqueue(async () => {
+      if (batch.length > 0) await this.backend.write(batch, { sync: false });
+    });
+  }
+
+  /** The writes of applies so far, no longer waiting (nor timed) to be written. */
+  private takeUnwritten(): BackendOp[] {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const batch = this.unwritten;
     this.unwritten = [];
-    return this.enqueue(async () => {
-      if (batch.length > 0) await this.backend.write(batch, { sync: false });
-    });
+    return batch;
   }
 
   /** Runs a backend operation after every one before it; a failure is kept and fails all later ones. */
@@ -151,9 +157,7 @@ export class DurableKv {
    */
   async installSnapshot(reader: SnapshotReader): Promise<void> {
     // Writes of applies not yet made are of the state the snapshot replaces.
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.unwritten = [];
+    this.takeUnwritten();
     await this.enqueue(() => this.backend.replaceAll(decodeRecords(reader.chunks())));
     const restored = await MvccStore.restore(this.backend.records(), this.store.limits);
     if (restored.appliedIndex !== reader.meta.index) {

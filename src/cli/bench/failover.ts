@@ -95,6 +95,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The middle of a sample (the mean of the two middle values when their number is even). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** p50, p99 and max of a sample, in the sample's unit. */
 export function summarize(sample: readonly number[]): { p50: number; p99: number; max: number } {
   const sorted = [...sample].sort((a, b) => a - b);
