@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Wal } from '../src/storage/wal.ts';
 import { str, TestKvCluster, text } from './helpers/kv-cluster.ts';
@@ -47,19 +49,36 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     assert.equal(str(read.response.kvs[0]?.value), '19');
   });
 
-  it('sends a snapshot to a member that fell behind the compacted log', async () => {
+  it('compacts the log without copying the store, and makes a snapshot file when a member needs one', async () => {
     const cluster = await TestKvCluster.start(3, { snapshotEveryEntries: 20, keepEntries: 2 });
     clusters.push(cluster);
     const leader = await cluster.leader();
     const lagging = [...cluster.members.values()].find((m) => m !== leader)!;
     await cluster.stop(lagging.id);
     for (let i = 0; i < 60; i += 1) await leader.kv.put({ key: text(`s${i}`), value: text(String(i)) });
+    let deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && leader.loop.status().firstIndex <= 41) await sleep(20);
+    const compactedTo = leader.loop.status().firstIndex;
+    assert.ok(compactedTo > 41, `the leader compacted its log past 40 entries (first index ${compactedTo})`);
+    assert.deepEqual(snapshotFiles(leader.dataDir), [], 'compacting wrote no copy of the store');
+
     const back = await cluster.boot(lagging.id, ['n1', 'n2', 'n3']);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && back.loop.kv.appliedIndex < leader.loop.kv.appliedIndex) await sleep(20);
+    deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && back.loop.appliedIndex() < leader.loop.appliedIndex()) await sleep(20);
     const read = await back.kv.range({ key: text('s'), rangeEnd: text('t') }, { consistency: 'serializable' });
     assert.equal(read.response.count, 60);
     assert.ok(back.loop.status().firstIndex > 1, 'the log restarted after a snapshot');
+    const [made] = snapshotFiles(leader.dataDir);
+    assert.ok(made !== undefined && made.index >= compactedTo - 1, 'the leader made a file, as new as its log needs');
+    assert.deepEqual(snapshotFiles(back.dataDir), [made], 'the member installed that file');
+
+    // An install cut short leaves the WAL at the snapshot and the store behind it (the WAL is written
+    // first): the restart installs the file again.
+    await cluster.stop(back.id);
+    rmSync(join(back.dataDir, 'kv'), { recursive: true });
+    const again = await cluster.boot(back.id, ['n1', 'n2', 'n3']);
+    const reread = await again.kv.range({ key: text('s'), rangeEnd: text('t') }, { consistency: 'serializable' });
+    assert.equal(reread.response.count, 60);
   });
 
   it('a member whose store is ahead of its last snapshot waits for Raft to catch up before snapshotting', async () => {
@@ -120,3 +139,18 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     assert.equal(str(read.response.kvs[0]?.value), '49');
   });
 });
+
+/** The snapshot files in a member's data directory, by index. */
+function snapshotFiles(dataDir: string): { term: number; index: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(dataDir, 'snap'));
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/.exec(name))
+    .filter((match) => match !== null)
+    .map((match) => ({ term: Number.parseInt(match[1]!, 16), index: Number.parseInt(match[2]!, 16) }))
+    .sort((a, b) => a.index - b.index);
+}

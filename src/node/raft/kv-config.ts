@@ -78,7 +78,7 @@ export const kvConfigSchema: Schema<KvConfig> = {
     default: 0,
   },
   snapshotEntries: {
-    doc: 'Entries applied between snapshots of the KV store; the log behind a snapshot is compacted',
+    doc: 'Entries applied between compactions of the Raft log (the store is synced, the WAL cut; no copy is made)',
     placeholder: '<n>',
     parse: integer(100, 100_000_000),
     // etcd 3.4's --snapshot-count. A snapshot writes out the whole store, history included: at 10,000 it

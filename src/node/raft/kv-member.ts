@@ -101,7 +101,7 @@ export class KvMember {
       leader: status.leader,
       term: status.term,
       commit: status.commit,
-      applied: status.applied,
+      applied: this.loop.appliedIndex(),
       voters: status.conf.voters,
       learners: status.conf.learners,
       successors: this.loop.node.successors(),

@@ -229,7 +229,7 @@ export class ReplicatedKv implements KvService, ClusterService {
       leader: status.leader === '' ? 0n : memberIdOf(status.leader),
       raftIndex: status.commit,
       raftTerm: status.term,
-      raftAppliedIndex: status.applied,
+      raftAppliedIndex: this.loop.appliedIndex(),
       isLearner: status.conf.learners.includes(this.loop.id),
       errors: this.loop.removed ? ['this member was removed from the cluster'] : [],
     };

@@ -20,7 +20,8 @@ interface Incoming {
 
 /**
  * Sends a snapshot to a follower that fell behind the leader's log, and
- * receives one. The leader streams the snapshot file's data in chunks (as
+ * receives one. The leader sends a file at least as new as the snapshot Raft
+ * offers (made for it if need be, see RaftLoop.snapshotFileFor) and streams its data in chunks (as
  * the snapshot store reads them, at most 1 MiB each, so it is never held
  * whole in memory); the follower writes them through its own snapshot store
  * (temp file, checksum, fsync, rename) and only then hands the `snap`
@@ -35,13 +36,19 @@ export class SnapshotTransfer {
     private readonly transport: PeerTransport,
     private readonly snapshots: SnapshotStore,
     private readonly log: Logger,
-    private readonly hooks: { delivered(message: SnapshotMessage): void; finished(to: NodeId, ok: boolean): void },
+    private readonly hooks: {
+      /** The snapshot file to send for Raft's snapshot: that one or a newer one, made if need be. */
+      snapshotFor(wanted: SnapshotMeta): Promise<SnapshotMeta>;
+      delivered(message: SnapshotMessage): void;
+      finished(to: NodeId, ok: boolean): void;
+    },
   ) {}
 
   async send(message: SnapshotMessage, address: PeerAddress | undefined): Promise<void> {
-    const meta = message.snapshot;
+    let meta = message.snapshot;
     try {
       if (address === undefined) throw new WeftError('PEER_UNREACHABLE', `no address known for ${message.to}`);
+      meta = await this.hooks.snapshotFor(message.snapshot);
       const reader = await this.snapshots.open(meta);
       let offset = 0;
       for await (const chunk of reader.chunks()) {
@@ -51,7 +58,8 @@ export class SnapshotTransfer {
         await this.transport.request(address, chunkMethod, request.finish(), { timeoutMs: chunkTimeoutMs });
         offset += chunk.length;
       }
-      await this.transport.request(address, doneMethod, encodeMessages([message]), { timeoutMs: chunkTimeoutMs });
+      const sent: SnapshotMessage = { ...message, snapshot: meta };
+      await this.transport.request(address, doneMethod, encodeMessages([sent]), { timeoutMs: chunkTimeoutMs });
       this.log.info({ to: message.to, index: meta.index, bytes: offset }, 'sent a snapshot');
       this.hooks.finished(message.to, true);
     } catch (error) {
