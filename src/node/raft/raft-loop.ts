@@ -464,7 +464,10 @@ export class RaftLoop {
     this.kick();
   }
 
-  /** Writes the store, as of the applied point, to a snapshot file for the followers waiting; it is also a compaction point. */
+  /**
+   * Writes the store, as of the applied point, to a snapshot file for the
+   * followers waiting; the point is then a compaction point too.
+   */
   private async saveFile(point: SnapshotMeta): Promise<void> {
     const waiters = this.fileWaiters;
     this.fileWaiters = [];

@@ -20,13 +20,14 @@ interface Incoming {
 
 /**
  * Sends a snapshot to a follower that fell behind the leader's log, and
- * receives one. The leader sends a file at least as new as the snapshot Raft
- * offers (made for it if need be, see RaftLoop.snapshotFileFor) and streams its data in chunks (as
- * the snapshot store reads them, at most 1 MiB each, so it is never held
- * whole in memory); the follower writes them through its own snapshot store
- * (temp file, checksum, fsync, rename) and only then hands the `snap`
- * message to Raft, which installs it in the next Ready. Either way the
- * outcome is reported to Raft (reportSnapshot), as etcd's transport does.
+ * receives one. The leader sends a file at least as new as the snapshot
+ * Raft names (made for it if need be, see RaftLoop.snapshotFileFor) and
+ * streams its data in chunks (as the snapshot store reads them, at most
+ * 1 MiB each, so it is never held whole in memory); the follower writes
+ * them through its own snapshot store (temp file, checksum, fsync, rename)
+ * and only then hands the `snap` message to Raft, which installs it in the
+ * next Ready. Either way the outcome is reported to Raft (reportSnapshot),
+ * as etcd's transport does.
  */
 export class SnapshotTransfer {
   private readonly incoming = new Map<string, Incoming>();
