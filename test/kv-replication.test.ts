@@ -81,6 +81,26 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     assert.equal(reread.response.count, 60);
   });
 
+  it('makes one snapshot file for two members behind the compacted log', async () => {
+    const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const cluster = await TestKvCluster.start(5, { snapshotEveryEntries: 20, keepEntries: 2 });
+    clusters.push(cluster);
+    const leader = await cluster.leader();
+    const lagging = [...cluster.members.values()].filter((m) => m !== leader).slice(0, 2);
+    for (const member of lagging) await cluster.stop(member.id);
+    for (let i = 0; i < 60; i += 1) await leader.kv.put({ key: text(`t${i}`), value: text(String(i)) });
+    const back = await Promise.all(lagging.map((member) => cluster.boot(member.id, ids)));
+    const deadline = Date.now() + 10_000;
+    const behind = (): boolean => back.some((m) => m.loop.appliedIndex() < leader.loop.appliedIndex());
+    while (Date.now() < deadline && behind()) await sleep(20);
+    for (const member of back) {
+      const read = await member.kv.range({ key: text('t'), rangeEnd: text('u') }, { consistency: 'serializable' });
+      assert.equal(read.response.count, 60, `${member.id} caught up`);
+      assert.ok(member.loop.status().firstIndex > 1, `${member.id} started from a snapshot`);
+    }
+    assert.equal(snapshotFiles(leader.dataDir).length, 1, 'the leader copied its store once');
+  });
+
   it('a member whose store is ahead of its last snapshot waits for Raft to catch up before snapshotting', async () => {
     // Mutable on purpose: the member restarts with a threshold its store is already past.
     const options = { snapshotEveryEntries: 10_000, keepEntries: 10 };

@@ -42,6 +42,13 @@ interface ProposalWaiter {
   reject(error: Error): void;
 }
 
+/** A follower's transfer waiting for a snapshot file at least as new as `wanted`. */
+interface FileWaiter {
+  readonly wanted: SnapshotMeta;
+  resolve(meta: SnapshotMeta): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Runs one Raft member on real time, disk and network: ticks from a timer,
  * and for each Ready, in the order the Ready contract demands, installs a
@@ -76,7 +83,7 @@ export class RaftLoop {
   private saving = false;
   private snapshotting: Promise<void> = Promise.resolve();
   private compactionPoint: SnapshotMeta | undefined;
-  private fileWaiters: { resolve(meta: SnapshotMeta): void; reject(error: unknown): void }[] = [];
+  private fileWaiters: FileWaiter[] = [];
   private newestFile: SnapshotMeta | undefined;
   private removedSelf = false;
   /** The leader (and its term) as last told to the leader listeners. */
@@ -469,18 +476,19 @@ export class RaftLoop {
    * followers waiting; the point is then a compaction point too.
    */
   private async saveFile(point: SnapshotMeta): Promise<void> {
-    const waiters = this.fileWaiters;
-    this.fileWaiters = [];
     let meta: SnapshotMeta;
     try {
       meta = await this.kv.saveSnapshot(this.snapshots, point.conf, point.term);
       await this.kv.sync();
     } catch (error) {
-      for (const waiter of waiters) waiter.reject(error);
+      for (const waiter of this.fileWaiters.splice(0)) waiter.reject(error);
       throw error;
     }
     this.newestFile = meta;
-    for (const waiter of waiters) waiter.resolve(meta);
+    // Followers that asked while it was written are served by it too, unless they want a newer one.
+    const served = this.fileWaiters.filter((waiter) => waiter.wanted.index <= meta.index);
+    this.fileWaiters = this.fileWaiters.filter((waiter) => !served.includes(waiter));
+    for (const waiter of served) waiter.resolve(meta);
     this.compactionPoint = meta;
     this.kick();
   }
@@ -496,7 +504,7 @@ export class RaftLoop {
     if (this.newestFile !== undefined && this.newestFile.index >= wanted.index) return Promise.resolve(this.newestFile);
     if (this.stopped) return Promise.reject(new WeftError('ABORTED', 'the node is stopping'));
     return new Promise((resolve, reject) => {
-      this.fileWaiters.push({ resolve, reject });
+      this.fileWaiters.push({ wanted, resolve, reject });
       this.kick();
     });
   }
