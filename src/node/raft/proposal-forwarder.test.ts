@@ -103,8 +103,10 @@ describe('ProposalForwarder', () => {
     const route = fakeRoute('n2');
     const forwarder = new ProposalForwarder(route);
     await assert.rejects(forwarder.forward(1, bytes('late'), { timeoutMs: 5 }), (e) => isWeftError(e, 'TIMEOUT'));
+    // Sent once, or not at all when the machine let the timeout fire before the batch went out.
+    const sentBefore = route.sent.length;
     forwarder.sweep(performance.now() + resendAfterMs);
-    assert.equal(route.sent.length, 1, 'a call whose caller gave up is not sent again');
+    assert.equal(route.sent.length, sentBefore, 'a call whose caller gave up is not sent again');
     const pending = forwarder.forward(2, bytes('open'), { timeoutMs: 5_000 });
     forwarder.close(new WeftError('ABORTED', 'stopping'));
     await assert.rejects(pending, (e) => isWeftError(e, 'ABORTED'));
