@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from '../src/cli/bench/failover.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
-import { runWrites } from './cpu-load.ts';
+import { positive, runWrites } from './cpu-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,8 +23,8 @@ const { values } = parseArgs({
 if (values.before === undefined || values.after === undefined) {
   throw new Error('give both checkouts: --before <dir> --after <dir> (e.g. a `git worktree add` of the base commit)');
 }
-const rounds = Number(values.rounds);
-const durationMs = Number(values['duration-ms']);
+const rounds = positive(values.rounds, 'rounds');
+const durationMs = positive(values['duration-ms'], 'duration-ms');
 const nodeArgs = values['node-args'].split(' ').filter((arg) => arg !== '');
 
 interface Started {

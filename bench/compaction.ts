@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { LocalWeftCluster } from '../src/cli/bench/local-weft.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
-import { runWrites } from './cpu-load.ts';
+import { positive, runWrites } from './cpu-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,18 +17,10 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '32' },
   },
 });
-const count = (name: keyof typeof values): number => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive integer, not ${values[name]}`);
-  return value;
-};
-const [snapshotEntries, rounds, durationMs, clients] = [
-  count('snapshot-entries'),
-  count('rounds'),
-  count('duration-ms'),
-  count('clients'),
-];
+const snapshotEntries = positive(values['snapshot-entries'], 'snapshot-entries');
+const rounds = positive(values.rounds, 'rounds');
+const durationMs = positive(values['duration-ms'], 'duration-ms');
+const clients = positive(values.clients, 'clients');
 
 let compactions = 0;
 const cluster = await LocalWeftCluster.start({

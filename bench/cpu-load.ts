@@ -1,5 +1,5 @@
-// What the CPU benchmarks (cpu-per-write.ts, cpu-vs-etcd.ts) share: the CPU
-// time of a process's threads from /proc (Linux only), and the write load.
+// What the cluster benchmarks share: the CPU time of a process's threads
+// from /proc (Linux only), the write load, and their flags' parsing.
 import { readdirSync, readFileSync } from 'node:fs';
 import { runKvBench, type KvBenchResult } from '../src/cli/bench/kv-workload.ts';
 
@@ -31,4 +31,11 @@ export function runWrites(endpoints: string[], clients: number, durationMs: numb
     consistency: 'linearizable',
     seed: 1,
   });
+}
+
+/** A flag that must be a positive integer; a clear error otherwise. */
+export function positive(text: string | undefined, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return n;
 }

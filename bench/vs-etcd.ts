@@ -11,6 +11,7 @@ import { measureFailover, median, summarize, type FailoverTarget } from '../src/
 import { runKvBench, type KvBenchResult } from '../src/cli/bench/kv-workload.ts';
 import { LocalWeftCluster } from '../src/cli/bench/local-weft.ts';
 import { freePortRange } from '../test/helpers/ports.ts';
+import { positive } from './cpu-load.ts';
 import { EtcdCluster } from './etcd-cluster.ts';
 
 const { values } = parseArgs({
@@ -147,10 +148,4 @@ function describe(result: KvBenchResult, kind: 'reads' | 'writes'): string {
   const stats = result[kind];
   const errors = stats.errors > 0 ? ` (${stats.errors} errors, last: ${stats.lastError})` : '';
   return `${rate(result, kind).toFixed(0)} ops/s p50 ${stats.latency.quantileMs(0.5).toFixed(2)} ms p99 ${stats.latency.quantileMs(0.99).toFixed(2)} ms${errors}`;
-}
-
-function positive(text: string | undefined, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return n;
 }

@@ -6,7 +6,7 @@
 // serves later. The bundle is keyed by a hash of the sources, so an edited
 // tree gets a new one on its first run; no build step to forget.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,7 +19,7 @@ const staleAfterMs = 60 * 60 * 1000;
 /** The bundle of the current sources, built if missing. Throws when it cannot be built. */
 export async function weftBundle() {
   const file = join(cacheDir, `main-${sourceHash(srcDir)}.mjs`);
-  if (!exists(file)) await build(file);
+  if (!existsSync(file)) await build(file);
   return file;
 }
 
@@ -98,14 +98,5 @@ function removeStale(current) {
     } catch {
       // Another process removed it first.
     }
-  }
-}
-
-function exists(file) {
-  try {
-    statSync(file);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SnapshotStore } from '../src/storage/snapshot-store.ts';
 import { Wal } from '../src/storage/wal.ts';
 import { str, TestKvCluster, text } from './helpers/kv-cluster.ts';
 import { sleep } from './helpers/weft-process.ts';
@@ -60,7 +61,7 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     while (Date.now() < deadline && leader.loop.status().firstIndex <= 41) await sleep(20);
     const compactedTo = leader.loop.status().firstIndex;
     assert.ok(compactedTo > 41, `the leader compacted its log past 40 entries (first index ${compactedTo})`);
-    assert.deepEqual(snapshotFiles(leader.dataDir), [], 'compacting wrote no copy of the store');
+    assert.deepEqual(await snapshotFiles(leader.dataDir), [], 'compacting wrote no copy of the store');
 
     const back = await cluster.boot(lagging.id, ['n1', 'n2', 'n3']);
     deadline = Date.now() + 10_000;
@@ -68,9 +69,9 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     const read = await back.kv.range({ key: text('s'), rangeEnd: text('t') }, { consistency: 'serializable' });
     assert.equal(read.response.count, 60);
     assert.ok(back.loop.status().firstIndex > 1, 'the log restarted after a snapshot');
-    const [made] = snapshotFiles(leader.dataDir);
+    const [made] = await snapshotFiles(leader.dataDir);
     assert.ok(made !== undefined && made.index >= compactedTo - 1, 'the leader made a file, as new as its log needs');
-    assert.deepEqual(snapshotFiles(back.dataDir), [made], 'the member installed that file');
+    assert.deepEqual(await snapshotFiles(back.dataDir), [made], 'the member installed that file');
 
     // An install cut short leaves the WAL at the snapshot and the store behind it (the WAL is written
     // first): the restart installs the file again.
@@ -98,7 +99,7 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
       assert.equal(read.response.count, 60, `${member.id} caught up`);
       assert.ok(member.loop.status().firstIndex > 1, `${member.id} started from a snapshot`);
     }
-    assert.equal(snapshotFiles(leader.dataDir).length, 1, 'the leader copied its store once');
+    assert.equal((await snapshotFiles(leader.dataDir)).length, 1, 'the leader copied its store once');
   });
 
   it('a member whose store is ahead of its last snapshot waits for Raft to catch up before snapshotting', async () => {
@@ -160,17 +161,7 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
   });
 });
 
-/** The snapshot files in a member's data directory, by index. */
-function snapshotFiles(dataDir: string): { term: number; index: number }[] {
-  let names: string[];
-  try {
-    names = readdirSync(join(dataDir, 'snap'));
-  } catch {
-    return [];
-  }
-  return names
-    .map((name) => /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/.exec(name))
-    .filter((match) => match !== null)
-    .map((match) => ({ term: Number.parseInt(match[1]!, 16), index: Number.parseInt(match[2]!, 16) }))
-    .sort((a, b) => a.index - b.index);
+/** The snapshot files in a member's data directory, newest first. */
+async function snapshotFiles(dataDir: string): Promise<{ term: number; index: number }[]> {
+  return (await new SnapshotStore({ dataDir }).list()).map(({ term, index }) => ({ term, index }));
 }

@@ -486,9 +486,9 @@ export class RaftLoop {
     }
     this.newestFile = meta;
     // Followers that asked while it was written are served by it too, unless they want a newer one.
-    const served = this.fileWaiters.filter((waiter) => waiter.wanted.index <= meta.index);
-    this.fileWaiters = this.fileWaiters.filter((waiter) => !served.includes(waiter));
-    for (const waiter of served) waiter.resolve(meta);
+    const waiting = this.fileWaiters;
+    this.fileWaiters = waiting.filter((waiter) => waiter.wanted.index > meta.index);
+    for (const waiter of waiting) if (waiter.wanted.index <= meta.index) waiter.resolve(meta);
     this.compactionPoint = meta;
     this.kick();
   }
