@@ -26,6 +26,37 @@ describe('binary codec', () => {
     );
   });
 
+  it('writes text as its UTF-8 bytes behind a length, on the ASCII path and off it', () => {
+    const reference = (text: string): Uint8Array => {
+      const utf8 = new TextEncoder().encode(text);
+      return new BinaryWriter().uvarint(utf8.length).raw(utf8).finish();
+    };
+    const samples = ['', 'n1', 'a'.repeat(127), 'a'.repeat(128), 'é', 'a'.repeat(126) + '€', 'ab\u{1F600}cd'];
+    const arbitrary = fc.string({ unit: 'binary', maxLength: 200 });
+    for (const text of [...samples, ...fc.sample(arbitrary, 300)]) {
+      // After another field, so a text that leaves the ASCII path midway must not leave its bytes behind.
+      const encoded = new BinaryWriter(1).u8(7).string(text).finish();
+      assert.deepEqual(encoded.subarray(1), reference(text), JSON.stringify(text));
+      const reader = new BinaryReader(encoded, 'sample');
+      reader.u8();
+      assert.equal(reader.string(), text);
+      reader.end();
+    }
+  });
+
+  it('rejects text that is not UTF-8, and text running past the end', () => {
+    const invalid = new BinaryWriter().bytes(new Uint8Array([0xc3, 0x28])).finish();
+    assert.throws(
+      () => new BinaryReader(invalid, 'note').string(),
+      (e: unknown) => isWeftError(e, 'DECODE_FAILED') && /note: invalid UTF-8 text/.test(e.message),
+    );
+    const truncated = new BinaryWriter().string('node-1').finish().subarray(0, 4);
+    assert.throws(
+      () => new BinaryReader(truncated, 'note').string(),
+      (e: unknown) => isWeftError(e, 'DECODE_FAILED') && /length 6 runs past the end/.test(e.message),
+    );
+  });
+
   it('rejects truncated input and trailing bytes with DECODE_FAILED naming what was decoded', () => {
     const encoded = new BinaryWriter().bytes(new Uint8Array([1, 2, 3])).finish();
     assert.throws(

@@ -60,6 +60,26 @@ export class BinaryWriter {
   }
 
   string(value: string): this {
+    // Short ASCII text (node ids, read contexts: a few in every Raft
+    // message) goes straight into the buffer; encode() would allocate a
+    // buffer for each. Its length prefix is then the single byte n.
+    const n = value.length;
+    if (n < 0x80) {
+      this.reserve(n + 1);
+      const start = this.length + 1;
+      let i = 0;
+      while (i < n) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) break;
+        this.buffer[start + i] = code;
+        i += 1;
+      }
+      if (i === n) {
+        this.buffer[this.length] = n;
+        this.length = start + n;
+        return this;
+      }
+    }
     return this.bytes(textEncoder.encode(value));
   }
 
@@ -145,7 +165,6 @@ export class BinaryReader {
     return this.offset;
   }
 
-  /** Everything not yet read. */
   /** Bytes not read yet. */
   get remaining(): number {
     return this.buffer.length - this.offset;
@@ -156,7 +175,11 @@ export class BinaryReader {
   }
 
   string(): string {
-    const bytes = this.bytes();
+    // Decoded from a view: a copy (bytes()) would allocate a buffer per string.
+    const length = this.uvarint();
+    if (length > this.buffer.length - this.offset) this.fail(`length ${length} runs past the end`);
+    const bytes = this.buffer.subarray(this.offset, this.offset + length);
+    this.offset += length;
     try {
       return textDecoder.decode(bytes);
     } catch {

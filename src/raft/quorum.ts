@@ -8,7 +8,18 @@ import type { NodeId } from './types.ts';
 /** The largest index that a majority of `voters` have matched. 0 when there are no voters. */
 export function majorityCommitted(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
   if (voters.length === 0) return 0;
-  const matches = voters.map(matchOf).sort((a, b) => b - a);
+  // Sorted descending by insertion: this runs for every append answer, voter
+  // sets are a handful, and Array.prototype.sort allocates a work copy each time.
+  const matches = voters.map(matchOf);
+  for (let i = 1; i < matches.length; i += 1) {
+    const match = matches[i]!;
+    let j = i - 1;
+    while (j >= 0 && matches[j]! < match) {
+      matches[j + 1] = matches[j]!;
+      j -= 1;
+    }
+    matches[j + 1] = match;
+  }
   return matches[Math.floor(voters.length / 2)] ?? 0;
 }
 

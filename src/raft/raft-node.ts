@@ -88,7 +88,8 @@ export class RaftNode {
   }
 
   step(message: Message): void {
-    assert(message.to === this.raft.id, `message for ${message.to} delivered to ${this.raft.id}`);
+    // The text only on failure: a template built for every message was a tenth of what a follower allocated.
+    if (message.to !== this.raft.id) assert(false, `message for ${message.to} delivered to ${this.raft.id}`);
     this.raft.step(message);
   }
 

@@ -64,6 +64,8 @@ const proposeChannel = 'kv.propose';
  */
 export class ReplicatedKv implements KvService, ClusterService {
   readonly clusterId: bigint;
+  /** This member's id, hashed once: every response header carries it. */
+  private readonly memberId: bigint;
   private readonly membership: MembershipHandler;
   private readonly forwarder: ProposalForwarder;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -74,6 +76,7 @@ export class ReplicatedKv implements KvService, ClusterService {
     private readonly options: ReplicatedKvOptions,
   ) {
     this.clusterId = clusterIdOf([options.clusterToken]);
+    this.memberId = memberIdOf(loop.id);
     this.membership = new MembershipHandler(loop, transport);
     this.forwarder = new ProposalForwarder({
       self: loop.id,
@@ -276,7 +279,7 @@ export class ReplicatedKv implements KvService, ClusterService {
   }
 
   private header(revision: number): ResponseHeader {
-    return { clusterId: this.clusterId, memberId: memberIdOf(this.loop.id), revision, raftTerm: this.loop.node.term };
+    return { clusterId: this.clusterId, memberId: this.memberId, revision, raftTerm: this.loop.node.term };
   }
 
   private checkServing(): void {
