@@ -21,9 +21,10 @@ export function isToEnd(rangeEnd: Uint8Array): boolean {
 
 /** A Map/Set key for bytes: one char per byte, so equal bytes give equal strings. */
 export function bytesKey(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return text;
+  // Latin-1 maps each byte to the char of the same code, in one string (a
+  // loop of += made one per byte). Not TextDecoder('latin1'): that is
+  // windows-1252, which remaps 0x80-0x9f.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 export function keyBytes(text: string): Uint8Array {

@@ -42,7 +42,8 @@ export interface StoreView {
 export class WriteTxn {
   readonly changes: Change[] = [];
   readonly events: Event[] = [];
-  private readonly overlay = new Map<string, Change>();
+  /** The latest change per key (bytesKey), made when a read first needs it: a lone put never does. */
+  private overlayByKey: Map<string, Change> | undefined;
 
   constructor(private readonly view: StoreView) {}
 
@@ -55,7 +56,7 @@ export class WriteTxn {
   }
 
   private current(key: Uint8Array): KeyValue | undefined {
-    const change = this.overlay.get(bytesKey(key));
+    const change = this.changes.length === 0 ? undefined : this.overlay().get(bytesKey(key));
     if (change !== undefined) return change.kv;
     const history = this.view.index.get(key);
     return history === undefined ? undefined : visibleAt(history, this.view.revision);
@@ -68,7 +69,7 @@ export class WriteTxn {
       const kv = visibleAt(history, this.view.revision);
       if (kv !== undefined) kvs.set(bytesKey(history.key), kv);
     }
-    for (const [name, change] of this.overlay) {
+    for (const [name, change] of this.overlay()) {
       if (!rangeContains(key, rangeEnd, change.key)) continue;
       if (change.kv === undefined) kvs.delete(name);
       else kvs.set(name, change.kv);
@@ -158,7 +159,15 @@ export class WriteTxn {
 
   private record(change: Change): void {
     this.changes.push(change);
-    this.overlay.set(bytesKey(change.key), change);
+    this.overlayByKey?.set(bytesKey(change.key), change);
+  }
+
+  private overlay(): Map<string, Change> {
+    if (this.overlayByKey === undefined) {
+      this.overlayByKey = new Map();
+      for (const change of this.changes) this.overlayByKey.set(bytesKey(change.key), change);
+    }
+    return this.overlayByKey;
   }
 }
 
