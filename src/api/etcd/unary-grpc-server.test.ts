@@ -21,6 +21,7 @@ const service: grpc.ServiceDefinition = {
   Fail: method('/test.T/Fail'),
   Hang: method('/test.T/Hang'),
   Stream: method('/test.T/Stream', true),
+  Meta: method('/test.T/Meta'),
 };
 
 interface Answer {
@@ -57,6 +58,8 @@ describe('UnaryGrpcServer', () => {
       },
       Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) =>
         call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'no streams here' }),
+      Meta: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+        callback(null, Buffer.from(JSON.stringify(call.metadata.toJSON()))),
     });
     port = await server.listen('127.0.0.1', 0);
     session = http2.connect(`http://127.0.0.1:${port}`);
@@ -115,6 +118,22 @@ describe('UnaryGrpcServer', () => {
     assert.equal(decodeURIComponent(String(answer.headers['grpc-message'])), 'größer als 100% erlaubt');
     assert.equal(answer.headers['weft-code'], 'KEY_TOO_LARGE');
     assert.equal(answer.body.length, 0);
+  });
+
+  it("a handler sees weft's metadata keys, as grpc-js would give them, and no others", async () => {
+    const answer = await request('/test.T/Meta', frame(Buffer.alloc(0)), {
+      'weft-request-id': '42',
+      'weft-member-name': 'n4',
+      'x-other': 'ignored',
+      'user-agent': 'test',
+    });
+    assert.equal(answer.trailers['grpc-status'], '0');
+    assert.deepEqual(JSON.parse(answer.body.subarray(5).toString()), {
+      'weft-request-id': ['42'],
+      'weft-member-name': ['n4'],
+    });
+    const none = await request('/test.T/Meta', frame(Buffer.alloc(0)));
+    assert.deepEqual(JSON.parse(none.body.subarray(5).toString()), {});
   });
 
   it('an unknown method is UNIMPLEMENTED, naming it', async () => {

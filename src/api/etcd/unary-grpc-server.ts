@@ -3,6 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { HeaderList } from '../h2/hpack.ts';
 import { H2ServerConnection, type H2Stream, type IncomingHeaders } from '../h2/server-connection.ts';
+import { WEFT_METADATA } from '../../kv/wire/messages.ts';
 
 export interface UnaryGrpcServerOptions {
   /** Larger request messages are refused with RESOURCE_EXHAUSTED, as grpc-js does. */
@@ -152,11 +153,7 @@ export class UnaryGrpcServer {
   private call(stream: H2Stream, headers: IncomingHeaders, method: Method, message: Buffer, deadline: number): void {
     const request = convert(stream, 'deserializing request', () => method.definition.requestDeserialize(message));
     if (request === undefined) return;
-    const call = new UnaryCall(
-      request,
-      grpc.Metadata.fromHttp2Headers(headers as Parameters<typeof grpc.Metadata.fromHttp2Headers>[0]),
-      deadline,
-    );
+    const call = new UnaryCall(request, handlerMetadata(headers), deadline);
     let answered = false;
     // At the deadline the caller has given up: answer so, and let the handler's signal abort.
     const timer = Number.isFinite(deadline)
@@ -198,7 +195,7 @@ export class UnaryGrpcServer {
   }
 }
 
-/** What a handler sees of a call: the grpc.ServerUnaryCall members the etcd handlers use. */
+/** What a handler sees of a call: the grpc.ServerUnaryCall members the etcd handlers use (metadata: weft's keys). */
 class UnaryCall extends EventEmitter {
   constructor(
     readonly request: unknown,
@@ -211,6 +208,31 @@ class UnaryCall extends EventEmitter {
   getDeadline(): number {
     return this.deadline;
   }
+}
+
+/** The metadata keys the etcd handlers read (call-context.ts). */
+const HANDLER_METADATA_KEYS = [WEFT_METADATA.requestId, WEFT_METADATA.memberName];
+
+/**
+ * A call's metadata as the handlers read it: weft's own keys, each value
+ * added as grpc.Metadata.fromHttp2Headers adds it (one it rejects is left
+ * out, as there). Converting every header, as that does, was a tenth of what
+ * a call allocated, for keys no handler reads.
+ */
+function handlerMetadata(headers: IncomingHeaders): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const key of HANDLER_METADATA_KEYS) {
+    const value = headers[key];
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      try {
+        metadata.add(key, one);
+      } catch {
+        // Not a legal metadata value: left out, as grpc-js leaves it out.
+      }
+    }
+  }
+  return metadata;
 }
 
 /** Runs a message codec; a failure is answered INTERNAL (as grpc-js words it) and gives undefined. */
