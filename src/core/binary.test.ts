@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BinaryReader, BinaryWriter, compareBytes } from './binary.ts';
+import { BinaryReader, BinaryWriter, compareBytes, packCopies } from './binary.ts';
 import { isWeftError } from './errors.ts';
 
 describe('binary codec', () => {
@@ -54,6 +54,28 @@ describe('binary codec', () => {
     assert.throws(
       () => new BinaryReader(truncated, 'note').string(),
       (e: unknown) => isWeftError(e, 'DECODE_FAILED') && /length 6 runs past the end/.test(e.message),
+    );
+  });
+
+  it('packs copies into shared buffers of at most 16 KiB, apart from the input', () => {
+    const sizes = fc.array(fc.oneof(fc.nat({ max: 300 }), fc.integer({ min: 5_000, max: 20_000 })), { maxLength: 30 });
+    fc.assert(
+      fc.property(sizes, fc.nat({ max: 255 }), (lengths, fill) => {
+        const input = new Uint8Array(lengths.reduce((sum, n) => sum + n, 0)).map((_, i) => (i * 7 + fill) % 256);
+        let offset = 0;
+        const views = lengths.map((n) => input.subarray(offset, (offset += n)));
+        const expected = views.map((view) => Uint8Array.from(view));
+        const copies = packCopies(views);
+        input.fill(0);
+        assert.deepEqual(copies, expected);
+        const buffers = new Set(copies.map((copy) => copy.buffer));
+        for (const buffer of buffers) {
+          const users = copies.filter((copy) => copy.buffer === buffer);
+          assert.ok(buffer.byteLength <= 16 * 1024 || users.length === 1, 'a shared buffer is at most 16 KiB');
+        }
+        if (lengths.length > 1 && lengths.every((n) => n <= 300)) assert.equal(buffers.size, 1);
+      }),
+      { numRuns: 200 },
     );
   });
 

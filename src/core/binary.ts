@@ -10,6 +10,39 @@ import { WeftError } from './errors.ts';
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/** The most bytes that copies share one buffer for (packCopies): what one copy still in use can keep alive. */
+const PACKED_CHUNK_BYTES = 16 * 1024;
+
+/**
+ * Copies of `views`, in order, that share buffers of up to 16 KiB (a larger
+ * view gets one of its own). A copy each would be an ArrayBuffer each, and
+ * V8 visits every live ArrayBuffer at every collection: the entries of a
+ * Raft message live until the log is compacted, and their values as long as
+ * the store keeps them. The price: a copy still in use keeps its chunk.
+ */
+export function packCopies(views: readonly Uint8Array[]): Uint8Array[] {
+  const copies: Uint8Array[] = [];
+  let first = 0;
+  while (first < views.length) {
+    let bytes = views[first]!.length;
+    let end = first + 1;
+    while (end < views.length && bytes + views[end]!.length <= PACKED_CHUNK_BYTES) {
+      bytes += views[end]!.length;
+      end += 1;
+    }
+    const chunk = new Uint8Array(bytes);
+    let offset = 0;
+    for (let i = first; i < end; i += 1) {
+      const view = views[i]!;
+      chunk.set(view, offset);
+      copies.push(chunk.subarray(offset, offset + view.length));
+      offset += view.length;
+    }
+    first = end;
+  }
+  return copies;
+}
+
 export class BinaryWriter {
   private buffer: Uint8Array;
   private length = 0;

@@ -66,6 +66,23 @@ describe('Raft message codec', () => {
     );
   });
 
+  it("copies an append's entry data out of the message, into one buffer for small entries", () => {
+    const entries = [1, 2, 3].map((index) => ({
+      term: 1,
+      index,
+      kind: 'normal' as const,
+      data: new Uint8Array(100).fill(index),
+    }));
+    const payload = encodeMessages([
+      { type: 'app', from: 'n1', to: 'n2', term: 1, index: 0, logTerm: 0, commit: 0, entries },
+    ]);
+    const [decoded] = decodeMessages(payload);
+    payload.fill(0);
+    assert.ok(decoded?.type === 'app');
+    assert.deepEqual(decoded.entries, structuredClone(entries));
+    assert.equal(new Set(decoded.entries.map((e) => e.data.buffer)).size, 1);
+  });
+
   it('refuses damaged bytes with DECODE_FAILED, never a crash or a huge allocation', () => {
     const good = encodeMessages([
       { type: 'app', from: 'n1', to: 'n2', term: 3, index: 4, logTerm: 3, commit: 4, entries: [] },

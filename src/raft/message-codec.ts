@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from '../core/binary.ts';
+import { BinaryReader, BinaryWriter, packCopies } from '../core/binary.ts';
 import { assert } from '../core/assert.ts';
 import type { Message, MessageType } from './messages.ts';
 import type { ConfState, Entry, EntryKind, NodeId, SnapshotMeta } from './types.ts';
@@ -106,8 +106,7 @@ function readMessage(r: BinaryReader): Message {
       const index = r.uvarint();
       const logTerm = r.uvarint();
       const commit = r.uvarint();
-      const entries = readList(r, readEntry);
-      return { type, ...envelope, index, logTerm, commit, entries };
+      return { type, ...envelope, index, logTerm, commit, entries: readEntries(r) };
     }
     case 'appResp':
       return {
@@ -152,12 +151,20 @@ function writeEntry(w: BinaryWriter, entry: Entry): void {
   w.uvarint(entry.term).uvarint(entry.index).u8(kinds.indexOf(entry.kind)).bytes(entry.data);
 }
 
-function readEntry(r: BinaryReader): Entry {
+/** An entry whose data is a view into the message, not a copy. */
+function readEntryView(r: BinaryReader): Entry {
   const term = r.uvarint();
   const index = r.uvarint();
   const kind = kinds[r.u8()];
   if (kind === undefined) r.fail('unknown entry kind');
-  return { term, index, kind, data: r.bytes() };
+  return { term, index, kind, data: r.bytesView() };
+}
+
+/** An append's entries, their data copied out of the message into shared buffers (see packCopies). */
+function readEntries(r: BinaryReader): Entry[] {
+  const views = readList(r, readEntryView);
+  const data = packCopies(views.map((entry) => entry.data));
+  return views.map((entry, i) => ({ term: entry.term, index: entry.index, kind: entry.kind, data: data[i]! }));
 }
 
 export function writeSnapshotMeta(w: BinaryWriter, meta: SnapshotMeta): void {

@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from '../../core/binary.ts';
+import { BinaryReader, BinaryWriter, packCopies } from '../../core/binary.ts';
 import type { ApplyResult } from '../../kv/mvcc-store.ts';
 import type { NodeId } from '../../raft/types.ts';
 import { raceWithDeadline } from '../../transport/deadline.ts';
@@ -160,7 +160,8 @@ export function decodeProposals(payload: Uint8Array): Uint8Array[] {
   const reader = new BinaryReader(payload, 'forwarded proposals');
   const count = reader.uvarint();
   if (count > payload.length) reader.fail(`${count} commands in ${payload.length} bytes`);
-  const commands = Array.from({ length: count }, () => reader.bytes());
+  // Copied out of the message into shared buffers: they become log entries (see packCopies).
+  const commands = Array.from({ length: count }, () => reader.bytesView());
   reader.end();
-  return commands;
+  return packCopies(commands);
 }
