@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { isWeftError } from '../src/core/errors.ts';
+import { encodeCommand } from '../src/kv/command-codec.ts';
 import { SnapshotStore } from '../src/storage/snapshot-store.ts';
 import { Wal } from '../src/storage/wal.ts';
 import { str, TestKvCluster, text } from './helpers/kv-cluster.ts';
@@ -31,6 +33,32 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     });
     assert.equal(txn.response.succeeded, true);
     assert.equal(str((await leader.kv.range({ key: text('k') })).response.kvs[0]?.value), 'v2');
+  });
+
+  it("proposes the leader's writes of one turn together: a result each, their data in one buffer", async () => {
+    const cluster = await TestKvCluster.start(3);
+    clusters.push(cluster);
+    const leader = await cluster.leader();
+    const commands = Array.from({ length: 8 }, (_, i) =>
+      encodeCommand({
+        requestId: 1000 + i,
+        command: { op: 'put', request: { key: text(`turn/${i}`), value: text(`v${i}`) } },
+      }),
+    );
+    const results = await Promise.all(commands.map((command) => leader.loop.propose(command)));
+    const indexes = results.map((result) => result!.index);
+    assert.deepEqual(
+      indexes,
+      indexes.map((_, i) => indexes[0]! + i),
+      'consecutive entries, in the order proposed',
+    );
+    assert.deepEqual(
+      results.map((result) => result!.requestId),
+      commands.map((_, i) => 1000 + i),
+    );
+    assert.equal(new Set(indexes.map((index) => leader.loop.node.entryAt(index)!.data.buffer)).size, 1);
+    const follower = [...cluster.members.values()].find((member) => member !== leader)!;
+    await assert.rejects(follower.loop.propose(commands[0]!), (error: unknown) => isWeftError(error, 'NOT_LEADER'));
   });
 
   it('keeps serving when the leader stops, and the stopped member catches up on restart', async () => {

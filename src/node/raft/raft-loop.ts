@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { assert } from '../../core/assert.ts';
 import { WeftError } from '../../core/errors.ts';
+import { packCopies } from '../../core/binary.ts';
 import { createPrng } from '../../core/prng.ts';
 import type { ApplyResult } from '../../kv/mvcc-store.ts';
 import { genesisState, joiningState } from '../../raft/bootstrap.ts';
@@ -8,6 +9,7 @@ import type { RaftConfig } from '../../raft/config.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
 import type { Message } from '../../raft/messages.ts';
+import type { Proposed } from '../../raft/raft.ts';
 import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
 import type { Entry, HardState, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
@@ -42,6 +44,13 @@ interface ProposalWaiter {
   reject(error: Error): void;
 }
 
+/** A local write's command, proposed with the others of its turn (see propose). */
+interface PendingProposal {
+  readonly data: Uint8Array;
+  resolve(result: ApplyResult | undefined): void;
+  reject(error: Error): void;
+}
+
 /** A follower's transfer waiting for a snapshot file at least as new as `wanted`. */
 interface FileWaiter {
   readonly wanted: SnapshotMeta;
@@ -68,6 +77,7 @@ export class RaftLoop {
   private drainScheduled = false;
   private stopped = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
+  private pendingProposals: PendingProposal[] = [];
   private readonly heartbeatSentAt = new Map<NodeId, number>();
   /** Members whose lost connection was logged, until a message from them arrives. */
   private readonly lostPeers = new Set<NodeId>();
@@ -203,7 +213,7 @@ export class RaftLoop {
       await this.wal.append({ hardState: this.unwrittenHardState, entries: [] });
     const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
     for (const waiter of this.fileWaiters.splice(0)) waiter.reject(stopping);
-    for (const waiter of this.proposals.values()) waiter.reject(stopping);
+    for (const waiter of [...this.proposals.values(), ...this.pendingProposals.splice(0)]) waiter.reject(stopping);
     this.proposals.clear();
     this.reads.failAll(stopping);
     await this.kv.sync();
@@ -254,10 +264,38 @@ export class RaftLoop {
     this.kick();
   }
 
-  /** Propose a KV command as leader; resolves with its result once applied here. Throws NOT_LEADER elsewhere. */
+  /**
+   * Propose a KV command as leader; resolves with its result once applied
+   * here, rejects with NOT_LEADER elsewhere. The commands of one turn of the
+   * event loop are proposed together when the loop next drains (they would
+   * not reach a Ready sooner): one append to each follower instead of one per
+   * command, and their data copied into shared buffers (packCopies), so the
+   * log does not hold an ArrayBuffer per write. They are admitted or refused
+   * together.
+   */
   propose(data: Uint8Array): Promise<ApplyResult | undefined> {
-    const proposed = this.node.propose([data]);
-    return this.waitFor(proposed.lastIndex, proposed.term);
+    if (this.stopped) return Promise.reject(new WeftError('ABORTED', 'the node is stopping; retry on another member'));
+    return new Promise((resolve, reject) => {
+      this.pendingProposals.push({ data, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private proposePending(): void {
+    const pending = this.pendingProposals;
+    if (pending.length === 0) return;
+    this.pendingProposals = [];
+    let proposed: Proposed;
+    try {
+      proposed = this.node.propose(packCopies(pending.map((proposal) => proposal.data)));
+    } catch (error) {
+      for (const proposal of pending) proposal.reject(error as Error);
+      return;
+    }
+    const first = proposed.lastIndex - pending.length + 1;
+    for (const [i, { resolve, reject }] of pending.entries()) {
+      this.proposals.set(first + i, { term: proposed.term, resolve, reject });
+    }
   }
 
   proposeConfChange(change: ConfChange): Promise<ApplyResult | undefined> {
@@ -302,7 +340,12 @@ export class RaftLoop {
     try {
       do {
         this.drainAgain = false;
-        while (!this.stopped && this.node.hasReady()) await this.handle(this.node.ready());
+        for (;;) {
+          if (this.stopped) break;
+          this.proposePending();
+          if (!this.node.hasReady()) break;
+          await this.handle(this.node.ready());
+        }
         // Snapshot work that came with no Ready: a follower waiting for a file, a synced compaction point.
         if (!this.stopped && (this.fileWaiters.length > 0 || this.compactionPoint !== undefined))
           await this.maybeSnapshot();
