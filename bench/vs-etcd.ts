@@ -2,8 +2,11 @@
 // cluster and a 3-member etcd cluster on loopback, both fsync'ing, loaded by
 // the same etcd v3 client (weft bench kv's workload) in alternating rounds;
 // then leader SIGKILLs under write load, trial by trial in turn, on weft
-// (s-raft), etcd with its defaults, and etcd with weft's timing.
-//   node --import tsx bench/vs-etcd.ts [--rounds 3] [--duration-ms 10000] [--trials 10]
+// (s-raft), etcd with its defaults, and etcd with weft's timing. Before the
+// rounds, each cluster runs the same workload unmeasured for --warmup-ms (as
+// each failover trial has 2 s of load before its kill): a weft process's
+// first seconds go to V8 compiling its code and growing its heap.
+//   node --import tsx bench/vs-etcd.ts [--rounds 3] [--duration-ms 10000] [--warmup-ms 5000] [--trials 10]
 // Last line: write_tput_ratio=… write_p99_ratio=… read_tput_ratio=…
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,6 +21,7 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     'duration-ms': { type: 'string', default: '10000' },
+    'warmup-ms': { type: 'string', default: '5000' },
     clients: { type: 'string', default: '32' },
     trials: { type: 'string', default: '10' },
     'load-clients': { type: 'string', default: '8' },
@@ -25,6 +29,7 @@ const { values } = parseArgs({
 });
 const rounds = positive(values.rounds, 'rounds');
 const durationMs = positive(values['duration-ms'], 'duration-ms');
+const warmupMs = values['warmup-ms'] === '0' ? 0 : positive(values['warmup-ms'], 'warmup-ms');
 const clients = positive(values.clients, 'clients');
 const trials = positive(values.trials, 'trials');
 const loadClients = positive(values['load-clients'], 'load-clients');
@@ -65,6 +70,18 @@ try {
     seed: 1,
   });
   const ratios = { writeTput: [] as number[], writeP99: [] as number[], readTput: [] as number[] };
+  if (warmupMs > 0) {
+    for (const [name, target] of [
+      ['weft', weft],
+      ['etcd', etcd],
+    ] as const) {
+      const write = await runKvBench({ endpoints: target.endpoints(), ...workload(0), durationMs: warmupMs });
+      const read = await runKvBench({ endpoints: target.endpoints(), ...workload(1), durationMs: warmupMs });
+      say(
+        `warm-up ${name} (not counted): write ${describe(write, 'writes')}; linearizable read ${describe(read, 'reads')}`,
+      );
+    }
+  }
   for (let round = 1; round <= rounds; round += 1) {
     // Alternate who goes first, so neither always runs on a warmer or cooler machine.
     const order: [string, FailoverTarget][] = [

@@ -16,7 +16,10 @@ function requireEtcd(): void {
 describe('bench/vs-etcd.ts', () => {
   it('runs weft and a real etcd side by side and prints the ratio lines', async () => {
     requireEtcd();
-    const args = ['--rounds', '1', '--duration-ms', '1000', '--clients', '4', '--trials', '1', '--load-clients', '2'];
+    const args = [
+      ...['--rounds', '1', '--duration-ms', '1000', '--warmup-ms', '300'],
+      ...['--clients', '4', '--trials', '1', '--load-clients', '2'],
+    ];
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -35,6 +38,8 @@ describe('bench/vs-etcd.ts', () => {
     assert.ok(match, `last line: ${ratios}`);
     // Both clusters served the workload: every ratio is a positive finite number.
     for (const ratio of match.slice(1).map(Number)) assert.ok(ratio > 0 && Number.isFinite(ratio), ratios);
+    assert.match(stderr, /warm-up weft \(not counted\): write \d+ ops\/s/);
+    assert.match(stderr, /warm-up etcd \(not counted\): write \d+ ops\/s/);
     assert.match(stderr, /round 1 weft: write \d+ ops\/s/);
     assert.match(stderr, /round 1 etcd: write \d+ ops\/s/);
     assert.doesNotMatch(stderr, /errors, last:/);
