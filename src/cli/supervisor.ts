@@ -26,6 +26,8 @@ const nodeFlags = ['--single-threaded-gc', '--max-semi-space-size=4'];
 export interface ChildSpec {
   readonly id: string;
   readonly args: readonly string[];
+  /** More flags for node and V8, after weft's own (benches: --trace-gc-nvp, --cpu-prof). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface ExitInfo {
@@ -51,7 +53,7 @@ export class SupervisedNode {
     print: (line: string) => void,
   ) {
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WEFT_')));
-    this.child = spawn(process.execPath, [...nodeFlags, weftBin, 'node', ...spec.args], {
+    this.child = spawn(process.execPath, [...nodeFlags, ...(spec.nodeFlags ?? []), weftBin, 'node', ...spec.args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
       env,

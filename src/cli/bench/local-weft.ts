@@ -20,6 +20,8 @@ export interface LocalWeftOptions {
   readonly nodeArgs: readonly string[];
   /** Every log line of every node, as `weft up` prints it; nodes log at info when it is given. */
   readonly onLog?: (line: string) => void;
+  /** Flags for node and V8 in every node process (bench/gc-per-write.ts: --trace-gc-nvp). */
+  readonly nodeFlags?: readonly string[];
 }
 
 const readyTimeoutMs = 60_000;
@@ -82,7 +84,10 @@ export class LocalWeftCluster implements FailoverTarget {
         : []),
       ...this.options.nodeArgs,
     ];
-    const node = new SupervisedNode({ id, args }, this.options.onLog ?? (() => undefined));
+    const node = new SupervisedNode(
+      { id, args, ...(this.options.nodeFlags !== undefined && { nodeFlags: this.options.nodeFlags }) },
+      this.options.onLog ?? (() => undefined),
+    );
     this.nodes.set(id, node);
     void node.exited.then((exit) => {
       if (this.nodes.get(id) === node && this.killed !== id && !this.stopping)
