@@ -2,7 +2,7 @@
 // fsync'ing) of one checkout under weft bench kv's write workload, its nodes
 // run with V8's --trace-gc-nvp. The first round warms up and is not counted.
 // Run it from two checkouts in turn to compare a change (the checkout's own
-// cluster launcher starts the nodes, so it must take nodeFlags: 69f85fe or later).
+// cluster launcher starts the nodes, so it must take nodeFlags: 0287be6 or later).
 //   node --import tsx bench/gc-per-write.ts [--checkout .] [--rounds 3] [--duration-ms 10000]
 // Last line: scavenges_per_1k_writes=… scavenge_ms_per_1k_writes=… promoted_bytes_per_write=…
 //            mark_compacts_per_1k_writes=… mark_compact_pause_mean_ms=… mark_compact_array_buffer_sweep_mean_ms=…
