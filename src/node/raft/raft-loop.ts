@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { assert } from '../../core/assert.ts';
 import { WeftError } from '../../core/errors.ts';
-import { packCopies } from '../../core/binary.ts';
 import { createPrng } from '../../core/prng.ts';
 import type { ApplyResult } from '../../kv/mvcc-store.ts';
 import { genesisState, joiningState } from '../../raft/bootstrap.ts';
@@ -9,7 +8,6 @@ import type { RaftConfig } from '../../raft/config.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
 import type { Message } from '../../raft/messages.ts';
-import type { Proposed } from '../../raft/raft.ts';
 import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
 import type { Entry, HardState, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
@@ -19,6 +17,7 @@ import type { LogStorage } from '../../storage/log-storage.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
 import type { Logger } from '../logger.ts';
 import type { MemberDirectory } from './member-directory.ts';
+import { ProposalWaiters } from './proposal-waiters.ts';
 import { ReadIndexBatcher } from './read-index-batcher.ts';
 import { SnapshotTransfer } from './snapshot-transfer.ts';
 
@@ -36,19 +35,6 @@ export interface RaftLoopOptions {
   readonly walSync: WalSync;
   /** Added to every WAL write (benchmarks only: a slower disk). @default 0 */
   readonly walDelayMs?: number;
-}
-
-interface ProposalWaiter {
-  readonly term: number;
-  resolve(result: ApplyResult | undefined): void;
-  reject(error: Error): void;
-}
-
-/** A local write's command, proposed with the others of its turn (see propose). */
-interface PendingProposal {
-  readonly data: Uint8Array;
-  resolve(result: ApplyResult | undefined): void;
-  reject(error: Error): void;
 }
 
 /** A follower's transfer waiting for a snapshot file at least as new as `wanted`. */
@@ -76,8 +62,7 @@ export class RaftLoop {
   /** A drain will start at the end of this turn of the event loop (see kick). */
   private drainScheduled = false;
   private stopped = false;
-  private readonly proposals = new Map<number, ProposalWaiter>();
-  private pendingProposals: PendingProposal[] = [];
+  private readonly proposals = new ProposalWaiters();
   private readonly heartbeatSentAt = new Map<NodeId, number>();
   /** Members whose lost connection was logged, until a message from them arrives. */
   private readonly lostPeers = new Set<NodeId>();
@@ -213,8 +198,7 @@ export class RaftLoop {
       await this.wal.append({ hardState: this.unwrittenHardState, entries: [] });
     const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
     for (const waiter of this.fileWaiters.splice(0)) waiter.reject(stopping);
-    for (const waiter of [...this.proposals.values(), ...this.pendingProposals.splice(0)]) waiter.reject(stopping);
-    this.proposals.clear();
+    this.proposals.rejectAll(stopping);
     this.reads.failAll(stopping);
     await this.kv.sync();
     await this.kv.close();
@@ -268,45 +252,17 @@ export class RaftLoop {
    * Propose a KV command as leader; resolves with its result once applied
    * here, rejects with NOT_LEADER elsewhere. The commands of one turn of the
    * event loop are proposed together when the loop next drains (they would
-   * not reach a Ready sooner): one append to each follower instead of one per
-   * command, and their data copied into shared buffers (packCopies), so the
-   * log does not hold an ArrayBuffer per write. They are admitted or refused
-   * together.
+   * not reach a Ready sooner; see ProposalWaiters.proposeQueued).
    */
   propose(data: Uint8Array): Promise<ApplyResult | undefined> {
     if (this.stopped) return Promise.reject(new WeftError('ABORTED', 'the node is stopping; retry on another member'));
-    return new Promise((resolve, reject) => {
-      this.pendingProposals.push({ data, resolve, reject });
-      this.kick();
-    });
-  }
-
-  private proposePending(): void {
-    const pending = this.pendingProposals;
-    if (pending.length === 0) return;
-    this.pendingProposals = [];
-    let proposed: Proposed;
-    try {
-      proposed = this.node.propose(packCopies(pending.map((proposal) => proposal.data)));
-    } catch (error) {
-      for (const proposal of pending) proposal.reject(error as Error);
-      return;
-    }
-    const first = proposed.lastIndex - pending.length + 1;
-    for (const [i, { resolve, reject }] of pending.entries()) {
-      this.proposals.set(first + i, { term: proposed.term, resolve, reject });
-    }
+    const applied = this.proposals.enqueue(data);
+    this.kick();
+    return applied;
   }
 
   proposeConfChange(change: ConfChange): Promise<ApplyResult | undefined> {
-    const proposed = this.node.proposeConfChange(change);
-    return this.waitFor(proposed.lastIndex, proposed.term);
-  }
-
-  private waitFor(index: number, term: number): Promise<ApplyResult | undefined> {
-    const applied = new Promise<ApplyResult | undefined>((resolve, reject) => {
-      this.proposals.set(index, { term, resolve, reject });
-    });
+    const applied = this.proposals.waitFor(this.node.proposeConfChange(change));
     this.kick();
     return applied;
   }
@@ -342,7 +298,7 @@ export class RaftLoop {
         this.drainAgain = false;
         for (;;) {
           if (this.stopped) break;
-          this.proposePending();
+          this.proposals.proposeQueued((commands) => this.node.propose(commands));
           if (!this.node.hasReady()) break;
           await this.handle(this.node.ready());
         }
@@ -437,14 +393,7 @@ export class RaftLoop {
     const byIndex = new Map(results.map((r) => [r.index, r]));
     for (const entry of entries) {
       if (entry.kind === 'config') this.applyConf(decodeConfChange(entry.data));
-      const waiter = this.proposals.get(entry.index);
-      if (waiter === undefined) continue;
-      this.proposals.delete(entry.index);
-      if (waiter.term === entry.term) waiter.resolve(byIndex.get(entry.index));
-      else
-        waiter.reject(
-          new WeftError('PROPOSAL_DROPPED', 'a new leader replaced the proposal before it committed; retry'),
-        );
+      this.proposals.settle(entry, byIndex.get(entry.index));
     }
   }
 
