@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RecentLines } from '../src/cli/bench-failover-command.ts';
 import { summarize } from '../src/cli/bench/failover.ts';
 import { freePortRange } from './helpers/ports.ts';
 import { runWeft } from './helpers/weft-process.ts';
@@ -25,6 +26,17 @@ describe('weft bench failover', () => {
     assert.match(run.stdout, /s-raft trial 1: [\d.]+ ms; the nodes said:/);
     assert.match(run.stdout, /lost the connection to a member/);
     assert.match(run.stdout, /raft role changed role=leader/);
+    assert.match(run.stdout, /EXIT +was killed by SIGKILL/);
+    // Each trial's lines come in the order the nodes stamped them.
+    for (const trial of run.stdout.split(/s-raft trial \d+:/).slice(1)) {
+      const offsets = [...trial.matchAll(/^ {2}\+ *(-?\d+) ms/gm)].map((m) => Number(m[1]));
+      assert.ok(offsets.length > 0, trial);
+      assert.deepEqual(
+        offsets,
+        [...offsets].sort((a, b) => a - b),
+        trial,
+      );
+    }
   });
 
   it('rejects a mode it does not know, naming the choices', async () => {
@@ -39,5 +51,37 @@ describe('summarize', () => {
     const sample = Array.from({ length: 100 }, (_, i) => 100 - i);
     assert.deepEqual(summarize(sample), { p50: 51, p99: 100, max: 100 });
     assert.deepEqual(summarize([7]), { p50: 7, p99: 7, max: 7 });
+  });
+});
+
+describe('RecentLines', () => {
+  const at = (h: number, m: number, s: number, ms: number): number => Date.UTC(2026, 10, 22, h, m, s, ms);
+
+  it('places a line at the moment its node stamped it, not when it arrived', () => {
+    const lines = new RecentLines();
+    const wall = at(12, 0, 0, 500);
+    // Two lines of a busy node arrive together at 1000 (performance.now()), stamped 40 and 10 ms before.
+    lines.add('n2  | 12:00:00.460 INFO  lost the connection to a member', 1_000, wall);
+    lines.add('n2  | 12:00:00.490 INFO  raft role changed', 1_000, wall);
+    lines.add('n1  | 12:00:00.470 INFO  raft role changed', 1_005, wall + 5);
+    assert.deepEqual(
+      lines.between(0, 2_000).map(({ at, line }) => [at, line.slice(0, 2)]),
+      [
+        [960, 'n2'],
+        [970, 'n1'],
+        [990, 'n2'],
+      ],
+    );
+    assert.equal(lines.between(961, 989).length, 1);
+  });
+
+  it('handles midnight between the stamp and the arrival, and lines with no stamp', () => {
+    const lines = new RecentLines();
+    lines.add('n3  | 23:59:59.990 INFO  lost the connection to a member', 500, at(0, 0, 0, 10));
+    lines.add('a stack trace line', 501, at(0, 0, 0, 11));
+    assert.deepEqual(
+      lines.between(0, 1_000).map(({ at }) => at),
+      [480, 501],
+    );
   });
 });

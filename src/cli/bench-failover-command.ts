@@ -21,7 +21,9 @@ Flags:
   --load-clients <C>      writers keeping the cluster busy (default 8)
   --warmup-ms <ms>        the kill comes at a random moment up to this far into each trial (default 2000)
   --explain-over <ms>     after a trial slower than this, print what the nodes logged from the kill
-                          to the first commit (roles, terms, lost connections; nodes then log at info)
+                          to the first commit (roles, terms, lost connections; nodes then log at info),
+                          each line at its node's own time since the kill, and when the killed
+                          process was gone (EXIT)
 
 Prints a table, then one line per mode: mode=… p50_ms=… p99_ms=… max_ms=… trials=…`;
 
@@ -118,17 +120,31 @@ function parse(argv: readonly string[]) {
   }
 }
 
-/** The nodes' log lines of the last few seconds, with when each arrived. */
-class RecentLines {
+/**
+ * The nodes' log lines of the last few seconds, each placed at the moment
+ * its node stamped it (on this process's performance.now() clock), not when
+ * it arrived here: a busy node's lines come through its pipe in bursts.
+ */
+export class RecentLines {
   private readonly lines: { at: number; line: string }[] = [];
 
-  add(line: string): void {
-    const at = performance.now();
-    this.lines.push({ at, line });
-    while ((this.lines[0]?.at ?? at) < at - 10_000) this.lines.shift();
+  add(line: string, arrivedAt = performance.now(), arrivedWall = Date.now()): void {
+    this.lines.push({ at: arrivedAt + stampOffsetMs(line, arrivedWall), line });
+    while ((this.lines[0]?.at ?? arrivedAt) < arrivedAt - 10_000) this.lines.shift();
   }
 
   between(from: number, to: number): { at: number; line: string }[] {
-    return this.lines.filter(({ at }) => at >= from && at <= to);
+    return this.lines.filter(({ at }) => at >= from && at <= to).sort((a, b) => a.at - b.at);
   }
+}
+
+const dayMs = 86_400_000;
+
+/** How long before `wallNow` the line's UTC time of day (`n1  | 23:58:08.917 ...`) was; 0 without one. */
+function stampOffsetMs(line: string, wallNow: number): number {
+  const stamp = /^\S+\s*\| (\d\d):(\d\d):(\d\d)\.(\d\d\d) /.exec(line);
+  if (stamp === null) return 0;
+  const [h, m, s, ms] = stamp.slice(1).map(Number) as [number, number, number, number];
+  const offset = (((h * 60 + m) * 60 + s) * 1000 + ms - (wallNow % dayMs) + dayMs * 1.5) % dayMs;
+  return offset - dayMs / 2;
 }

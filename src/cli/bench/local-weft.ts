@@ -90,6 +90,8 @@ export class LocalWeftCluster implements FailoverTarget {
     );
     this.nodes.set(id, node);
     void node.exited.then((exit) => {
+      // For `bench failover --explain-over`: when the kernel had torn the process down.
+      this.options.onLog?.(`${id.padEnd(4)}| ${new Date().toISOString().slice(11, 23)} EXIT  ${describeExit(exit)}`);
       if (this.nodes.get(id) === node && this.killed !== id && !this.stopping)
         this.crashed = `${id} ${describeExit(exit)}`;
     });
