@@ -102,11 +102,12 @@ export function encodeVersion(key: Uint8Array, version: Version): Uint8Array {
   return writer.finish();
 }
 
+/** The key and the value are views of `payload`: a caller that keeps them copies them (MvccStore.restore packs them). */
 export function decodeVersion(recordKey: Uint8Array, payload: Uint8Array): { key: Uint8Array; version: Version } {
   const { main, sub } = parseRevisionKey(recordKey);
   const reader = new BinaryReader(payload, 'KV revision record');
   const tombstone = reader.bool();
-  const key = reader.bytes();
+  const key = reader.bytesView();
   if (tombstone) {
     reader.end();
     return { key, version: { main, sub, kv: undefined } };
@@ -114,7 +115,7 @@ export function decodeVersion(recordKey: Uint8Array, payload: Uint8Array): { key
   const createRevision = reader.uvarint();
   const version = reader.uvarint();
   const lease = reader.uvarint();
-  const value = reader.bytes();
+  const value = reader.bytesView();
   reader.end();
   return { key, version: { main, sub, kv: { key, createRevision, modRevision: main, version, value, lease } } };
 }

@@ -5,6 +5,7 @@ import { META_KEY } from './backend.ts';
 import { decodeCommand, encodeCommand } from './command-codec.ts';
 import type { Command, KvCommand } from './command.ts';
 import { DEFAULT_KV_LIMITS } from './limits.ts';
+import { MemoryBackend } from './memory-backend.ts';
 import { MvccStore, type ApplyResult } from './mvcc-store.ts';
 
 // Worked examples of etcd's semantics, the limits and the command encoding;
@@ -50,6 +51,33 @@ describe('MVCC store', () => {
       MvccStore.restore(records),
       (e: unknown) => isWeftError(e, 'BACKEND_MISMATCH') && /older weft.*new data directory/.test(String(e)),
     );
+  });
+
+  it('restores from its records the same reads, with one key per history and values in shared buffers', async () => {
+    const store = new MvccStore();
+    const backend = new MemoryBackend();
+    // More versions than one restore batch (1,024), and tombstones among them.
+    for (let index = 1; index <= 2_500; index += 1) {
+      const key = text(`key/${index % 40}`);
+      const command: Command =
+        index % 97 === 0
+          ? { op: 'deleteRange', request: { key } }
+          : { op: 'put', request: { key, value: text(`value ${index} `.repeat(1 + (index % 3))) } };
+      const data = encodeCommand({ requestId: 0, command });
+      await backend.write(store.applyEntries([{ term: 1, index, kind: 'normal', data }]).writes, { sync: false });
+    }
+    const restored = await MvccStore.restore(backend.records());
+    const everything = (revision: number) => ({ key: text('\0'), rangeEnd: text('\0'), revision });
+    const restoredKvs = [];
+    for (let revision = 2; revision <= store.revision; revision += 37) {
+      const [before, after] = [store.range(everything(revision)), restored.range(everything(revision))];
+      assert.deepEqual(after, before, `revision ${revision}`);
+      restoredKvs.push(...after.kvs);
+    }
+    assert.ok(restoredKvs.length > 2_000);
+    assert.equal(new Set(restoredKvs.map((kv) => kv.key)).size, 40, 'every version of a key shares its key');
+    const buffers = new Set(restoredKvs.map((kv) => kv.value.buffer)).size;
+    assert.ok(buffers <= 10, `the values of ${restoredKvs.length} reads lie in ${buffers} buffers`);
   });
 
   it('a txn writes at one revision and reads its own writes', () => {

@@ -1,4 +1,5 @@
 import { assert } from '../core/assert.ts';
+import { packCopies } from '../core/binary.ts';
 import { WeftError } from '../core/errors.ts';
 import type { Entry } from '../raft/types.ts';
 import {
@@ -19,7 +20,7 @@ import {
 import { decodeCommand } from './command-codec.ts';
 import { DedupWindow, type Remembered } from './dedup-window.ts';
 import type { Command, CommandResponse } from './command.ts';
-import { KeyIndex, type KeyHistory } from './key-index.ts';
+import { KeyIndex, type KeyHistory, type Version } from './key-index.ts';
 import { bytesKey } from './key-range.ts';
 import { checkRequestSize, DEFAULT_KV_LIMITS, validateCommand, type KvLimits } from './limits.ts';
 import type { Event, RangeRequest, RangeResponse } from './types.ts';
@@ -88,6 +89,11 @@ export class MvccStore {
   ): Promise<MvccStore> {
     const store = new MvccStore(limits);
     const histories = new Map<string, KeyHistory>();
+    let decoded: { key: Uint8Array; version: Version }[] = [];
+    const keep = (): void => {
+      keepRestored(decoded, histories);
+      decoded = [];
+    };
     for await (const [key, value] of records) {
       if (key[0] === RECORD_PREFIX.meta) store.meta = decodeMeta(value);
       else if (key[0] === RECORD_PREFIX.dedup) {
@@ -99,13 +105,11 @@ export class MvccStore {
             store.staleDedupRecords.push(dedupKey(evicted.block));
         });
       } else {
-        const decoded = decodeVersion(key, value);
-        const name = bytesKey(decoded.key);
-        const history = histories.get(name) ?? { key: decoded.key, versions: [] };
-        history.versions.push(decoded.version);
-        histories.set(name, history);
+        decoded.push(decodeVersion(key, value));
+        if (decoded.length === restoreBatch) keep();
       }
     }
+    keep();
     store.index = KeyIndex.fromHistories([...histories.values()]);
     return store;
   }
@@ -263,4 +267,39 @@ export class MvccStore {
   private view(): { index: KeyIndex; revision: number; compactedRevision: number } {
     return { index: this.index, revision: this.meta.revision, compactedRevision: this.meta.compactedRevision };
   }
+}
+
+/** A full scan's revision records are decoded this many at a time, and their values copied together. */
+const restoreBatch = 1024;
+const noBytes = new Uint8Array(0);
+
+/**
+ * Adds decoded versions (views of backend records) to their histories. Kept
+ * as decoded, a restored store held two buffers per version, its key and its
+ * value: now every version of a key shares its history's key, as in the live
+ * store (WriteTxn.put), and the values are copied into shared buffers
+ * (packCopies), as the log's entries are. That is less memory per version,
+ * and far fewer ArrayBuffers for the garbage collector to sweep.
+ */
+function keepRestored(
+  decoded: readonly { key: Uint8Array; version: Version }[],
+  histories: Map<string, KeyHistory>,
+): void {
+  const values = packCopies(decoded.map(({ version }) => version.kv?.value ?? noBytes));
+  decoded.forEach(({ key, version }, i) => {
+    const name = bytesKey(key);
+    let history = histories.get(name);
+    if (history === undefined) {
+      history = { key: key.slice(), versions: [] };
+      histories.set(name, history);
+    }
+    const { main, sub, kv } = version;
+    if (kv === undefined) history.versions.push(version);
+    else {
+      // Literals in the live store's property order, so both share V8 shapes.
+      const { createRevision, modRevision, version: count, lease } = kv;
+      const restored = { key: history.key, createRevision, modRevision, version: count, value: values[i]!, lease };
+      history.versions.push({ main, sub, kv: restored });
+    }
+  });
 }
