@@ -84,8 +84,13 @@ export class Raft {
   private timeoutRank = -1;
   /** S-Raft: the leader whose connection the transport reported lost in this term; its messages are dropped. */
   private lostLeader: NodeId = '';
-  /** S-Raft: rank 0's pre-vote we ignored while we still heard the leader; answered if we learn it is gone. */
-  private ignoredRankZeroPreVote: VoteMessage | undefined;
+  /**
+   * S-Raft: rank 0's pre-vote that came before we knew the leader was gone,
+   * and that we ignored (we still heard the leader) or refused without
+   * campaigning ourselves (our log is newer, but we had not yet missed the
+   * leader long enough). It is answered again when our hint comes.
+   */
+  private pendingRankZeroPreVote: VoteMessage | undefined;
   /** S-Raft: round-trip times to each follower, reported by the driver. */
   private readonly rtt = new RttEstimator();
 
@@ -339,7 +344,14 @@ export class Raft {
     const leaderGone =
       (this.leader === '' && this.lostLeader !== '') || this.electionElapsed >= this.config.promotionTicks;
     if (this.config.consensus !== 's-raft' || m.type !== 'preVote' || m.from !== this.lastRankZero) return;
-    if (this.role !== 'follower' || !leaderGone || !this.promotable()) return;
+    if (this.role !== 'follower' || !this.promotable()) return;
+    if (!leaderGone) {
+      // Rank 0 will not ask us again (we answered): without this, we would
+      // wait out our own rank's timeout once our hint came, and in a group of
+      // three nobody could win before (testdata/s-raft-refused-before-hint.txt).
+      this.pendingRankZeroPreVote = m;
+      return;
+    }
     this.electionElapsed = 0;
     this.startElection();
   }
@@ -391,7 +403,7 @@ export class Raft {
       const missedLeader = this.role !== 'leader' && this.electionElapsed >= this.config.promotionTicks - 1;
       if (inLease && !m.transfer && !(m.from === this.rankZero() && missedLeader)) {
         if (m.type === 'preVote' && m.from === this.rankZero() && this.role === 'follower') {
-          this.ignoredRankZeroPreVote = m;
+          this.pendingRankZeroPreVote = m;
         }
         return false;
       }
@@ -853,10 +865,11 @@ export class Raft {
     this.lostLeader = id;
     this.leader = '';
     // If rank 0 already asked (it heard of the crash first), answer it now
-    // rather than when it asks again a heartbeat later.
-    const ignored = this.ignoredRankZeroPreVote;
-    this.ignoredRankZeroPreVote = undefined;
-    if (ignored !== undefined && ignored.term === this.term + 1) this.step(ignored);
+    // rather than when it asks again a heartbeat later; or, if our log is
+    // newer than its, campaign ourselves now (maybeOutrunSuccessor).
+    const pending = this.pendingRankZeroPreVote;
+    this.pendingRankZeroPreVote = undefined;
+    if (pending !== undefined && pending.term === this.term + 1) this.step(pending);
     if (this.role !== 'follower') return;
     const rank = this.successorRank();
     if (rank === 0) {
