@@ -209,10 +209,7 @@ export class BinaryReader {
 
   string(): string {
     // Decoded from a view: a copy (bytes()) would allocate a buffer per string.
-    const length = this.uvarint();
-    if (length > this.buffer.length - this.offset) this.fail(`length ${length} runs past the end`);
-    const bytes = this.buffer.subarray(this.offset, this.offset + length);
-    this.offset += length;
+    const bytes = this.bytesView();
     try {
       return textDecoder.decode(bytes);
     } catch {

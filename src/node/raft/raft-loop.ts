@@ -196,7 +196,7 @@ export class RaftLoop {
     await this.snapshotting;
     if (this.unwrittenHardState !== undefined)
       await this.wal.append({ hardState: this.unwrittenHardState, entries: [] });
-    const stopping = new WeftError('ABORTED', 'the node is stopping; retry on another member');
+    const stopping = nodeStopping();
     for (const waiter of this.fileWaiters.splice(0)) waiter.reject(stopping);
     this.proposals.rejectAll(stopping);
     this.reads.failAll(stopping);
@@ -255,7 +255,7 @@ export class RaftLoop {
    * not reach a Ready sooner; see ProposalWaiters.proposeQueued).
    */
   propose(data: Uint8Array): Promise<ApplyResult | undefined> {
-    if (this.stopped) return Promise.reject(new WeftError('ABORTED', 'the node is stopping; retry on another member'));
+    if (this.stopped) return Promise.reject(nodeStopping());
     const applied = this.proposals.enqueue(data);
     this.kick();
     return applied;
@@ -564,4 +564,9 @@ export class RaftLoop {
       this.transport.send(address, 'raft', encodeMessages(list));
     }
   }
+}
+
+/** What calls still waiting, or arriving, learn when the member stops. */
+export function nodeStopping(): WeftError {
+  return new WeftError('ABORTED', 'the node is stopping; retry on another member');
 }

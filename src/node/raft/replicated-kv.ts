@@ -35,7 +35,7 @@ import type {
 } from '../kv-service.ts';
 import { MembershipHandler, type MemberOp } from './membership.ts';
 import { decodeProposals, ProposalForwarder, resendAfterMs } from './proposal-forwarder.ts';
-import type { RaftLoop } from './raft-loop.ts';
+import { nodeStopping, type RaftLoop } from './raft-loop.ts';
 import { untilDeadline } from './retry.ts';
 
 export interface ReplicatedKvOptions {
@@ -118,7 +118,7 @@ export class ReplicatedKv implements KvService, ClusterService {
   /** Fail the writes still waiting here (the node is stopping). */
   close(): void {
     clearInterval(this.sweepTimer);
-    this.forwarder.close(new WeftError('ABORTED', 'the node is stopping; retry on another member'));
+    this.forwarder.close(nodeStopping());
   }
 
   // ---- KV ---------------------------------------------------------------------
