@@ -47,6 +47,21 @@ describe('the replicated KV service, real processes on loopback', () => {
     const cluster = await ProcessCluster.start(5);
     clusters.push(cluster);
     const leader = await cluster.leader();
+    // A follower shows the leader's S-Raft ranking of the other four (it comes with the next heartbeat).
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    let view: { leader: string; successorRanking: string[] | null; members: { id: string }[] };
+    for (let tries = 0; ; tries += 1) {
+      view = (await (await fetch(`${cluster.httpUrl(follower)}/v1/cluster`)).json()) as typeof view;
+      if (view.successorRanking !== null || tries === 50) break;
+      await sleep(100);
+    }
+    assert.deepEqual(
+      [...(view.successorRanking ?? [])].sort(),
+      view.members
+        .map((m) => m.id)
+        .filter((id) => id !== view.leader)
+        .sort(),
+    );
     const victims = cluster.ids
       .filter((id) => id !== leader)
       .slice(0, 1)

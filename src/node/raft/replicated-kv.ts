@@ -225,6 +225,7 @@ export class ReplicatedKv implements KvService, ClusterService {
 
   async status(): Promise<NodeStatus> {
     const status = this.loop.status();
+    const successors = this.loop.node.successors();
     return {
       header: this.header(this.loop.kv.store.revision),
       version: this.options.version,
@@ -235,6 +236,7 @@ export class ReplicatedKv implements KvService, ClusterService {
       raftAppliedIndex: this.loop.appliedIndex(),
       isLearner: status.conf.learners.includes(this.loop.id),
       errors: this.loop.removed ? ['this member was removed from the cluster'] : [],
+      ...(successors.length > 0 ? { successorRanking: successors.map(memberIdOf) } : {}),
     };
   }
 
