@@ -171,7 +171,14 @@ export class RaftLoop {
       const peer = this.directory.idAt(address);
       if (peer === undefined || this.stopped) return;
       // The transport reports again at every failed reconnect: say it once, until the member is heard again.
-      if (!this.lostPeers.has(peer)) this.log.info({ peer }, 'lost the connection to a member');
+      if (!this.lostPeers.has(peer)) {
+        // The leader and ranking it held: what S-Raft does next follows from them.
+        const { leader } = this.node;
+        this.log.info(
+          { peer, leader, successors: this.node.successors().join(',') },
+          'lost the connection to a member',
+        );
+      }
       this.lostPeers.add(peer);
       this.node.reportUnreachable(peer);
       this.kick();
