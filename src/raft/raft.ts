@@ -78,6 +78,8 @@ export class Raft {
   private successors: readonly NodeId[] = [];
   /** The term in which `successors` was announced; a ranking from another term means nothing. */
   private successorsTerm = 0;
+  /** S-Raft, leader: the commit index when it last ranked; a follower that has it since is caught up. */
+  private committedAtRanking = 0;
   /** The rank-0 successor last heard of, in any term: only the planted S-Raft bugs look at it. */
   private lastRankZero: NodeId = '';
   /** The rank the current election timeout was drawn for (-1: a normal, unranked timeout). */
@@ -212,6 +214,7 @@ export class Raft {
     this.role = 'leader';
     this.leader = this.id;
     for (const id of [...this.conf.voters, ...this.conf.learners]) this.addProgress(id);
+    this.committedAtRanking = this.log.committed;
     // Commit an entry of our own term at once (§5.4.2, §8): it commits every
     // earlier entry, and ReadIndex and membership changes wait for it.
     const noop = this.appendEntries([{ kind: 'noop', data: new Uint8Array(0) }]);
@@ -672,16 +675,19 @@ export class Raft {
 
   /** S-Raft: rank the other voters, refreshed every heartbeat round. */
   private rankSuccessors(): readonly NodeId[] {
+    // The planted bug ranks by RTT alone, as the seed project did.
+    const byRttAlone = this.mutations.sraftSkipLogCheck === true;
     const candidates = this.conf.voters
       .filter((id) => id !== this.id)
-      .map((id) => ({
-        id,
-        // The planted bug ranks by RTT alone, as the seed project did.
-        match: this.mutations.sraftSkipLogCheck === true ? 0 : (this.progress.get(id)?.match ?? 0),
-        rttMs: this.rtt.get(id),
-      }));
-    this.successors = rankSuccessors(candidates);
+      .map((id) => {
+        const pr = this.progress.get(id);
+        const caughtUp = pr?.state === 'replicate' && pr.match >= this.committedAtRanking;
+        return { id, caughtUp: byRttAlone || caughtUp, rttMs: this.rtt.get(id) };
+      });
+    const previous = byRttAlone || this.successorsTerm !== this.term ? [] : this.successors;
+    this.successors = rankSuccessors(candidates, previous);
     this.successorsTerm = this.term;
+    this.committedAtRanking = this.log.committed;
     return this.successors;
   }
 

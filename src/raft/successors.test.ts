@@ -4,15 +4,34 @@ import { createPrng } from '../core/prng.ts';
 import { rankSuccessors, RttEstimator, successorTimeoutTicks } from './successors.ts';
 
 describe('S-Raft successors', () => {
-  it('rank the most caught-up log first, then the fastest link, then the id', () => {
-    const ranked = rankSuccessors([
-      { id: 'n4', match: 90, rttMs: 0.1 },
-      { id: 'n2', match: 100, rttMs: 5 },
-      { id: 'n3', match: 100, rttMs: 1 },
-      { id: 'n5', match: 100, rttMs: undefined },
-      { id: 'n6', match: 100, rttMs: 1 },
-    ]);
+  it('rank the caught-up members first, then by the previous ranking, then the fastest link, then the id', () => {
+    const ranked = rankSuccessors(
+      [
+        { id: 'n4', caughtUp: false, rttMs: 0.1 },
+        { id: 'n2', caughtUp: true, rttMs: 5 },
+        { id: 'n3', caughtUp: true, rttMs: 1 },
+        { id: 'n5', caughtUp: true, rttMs: undefined },
+        { id: 'n6', caughtUp: true, rttMs: 1 },
+      ],
+      [],
+    );
     assert.deepEqual(ranked, ['n3', 'n6', 'n2', 'n5', 'n4']);
+  });
+
+  it('keep the previous order while members stay caught up; a member that falls behind goes last, and stays behind', () => {
+    const member = (id: string, caughtUp: boolean, rttMs: number) => ({ id, caughtUp, rttMs });
+    // n2's link got faster than n3's: the order stays.
+    const kept = rankSuccessors([member('n2', true, 0.5), member('n3', true, 2)], ['n3', 'n2']);
+    assert.deepEqual(kept, ['n3', 'n2']);
+    // n3 missed a round: n2 leads, and keeps the lead when n3 is back.
+    const behind = rankSuccessors([member('n2', true, 0.5), member('n3', false, 2)], kept);
+    assert.deepEqual(behind, ['n2', 'n3']);
+    assert.deepEqual(rankSuccessors([member('n2', true, 0.5), member('n3', true, 0.1)], behind), ['n2', 'n3']);
+    // A member new to the ranking comes after those in it.
+    assert.deepEqual(
+      rankSuccessors([member('n4', true, 0.1), member('n2', true, 0.5), member('n3', true, 2)], ['n3', 'n2']),
+      ['n3', 'n2', 'n4'],
+    );
   });
 
   it('wait by rank: rank 0 shortest, rank 1 about twice that, the rest a normal election timeout', () => {

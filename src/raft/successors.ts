@@ -11,20 +11,44 @@ import type { NodeId } from './types.ts';
 
 export interface SuccessorCandidate {
   readonly id: NodeId;
-  /** Highest index known to match the leader's log. */
-  readonly match: number;
+  /**
+   * Being streamed to, and has acknowledged every entry the leader had
+   * committed at its previous ranking: its log is at most about a heartbeat
+   * behind the leader's.
+   */
+  readonly caughtUp: boolean;
   /** Smoothed round-trip time to the leader, if measured. */
   readonly rttMs: number | undefined;
 }
 
 /**
- * Best first: the most caught-up log (it is the one a majority will vote
- * for), then the fastest link (it hears of the leader's death soonest and
- * reaches the voters soonest), then the id, so the order is total.
+ * Best first: the caught-up members (a majority will vote for their logs,
+ * and rule 5 of docs/s-raft.md covers the few entries rank 0 may miss), in
+ * the order of the previous ranking, then the fastest link, then the id.
+ *
+ * The previous order comes before the link and before exact log positions
+ * because a ranking that changes between heartbeats can split the
+ * followers: when the leader dies, one may hold the newer ranking and the
+ * other the older (a heartbeat still queued, or dropped as late after the
+ * hint), and under write load the most caught-up follower changes with
+ * every acknowledgement. Two followers that each hold a ranking where the
+ * other is rank 0 both wait a promotion wait before either campaigns (two
+ * traced failovers lost about 50 ms this way). So a ranking changes only
+ * when a member falls behind, comes back, joins or leaves.
  */
-export function rankSuccessors(candidates: readonly SuccessorCandidate[]): NodeId[] {
+export function rankSuccessors(candidates: readonly SuccessorCandidate[], previous: readonly NodeId[]): NodeId[] {
+  const position = (id: NodeId): number => {
+    const at = previous.indexOf(id);
+    return at < 0 ? previous.length : at;
+  };
   return [...candidates]
-    .sort((a, b) => b.match - a.match || (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity) || (a.id < b.id ? -1 : 1))
+    .sort(
+      (a, b) =>
+        Number(b.caughtUp) - Number(a.caughtUp) ||
+        position(a.id) - position(b.id) ||
+        (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity) ||
+        (a.id < b.id ? -1 : 1),
+    )
     .map((c) => c.id);
 }
 
