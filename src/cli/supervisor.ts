@@ -23,6 +23,31 @@ const rememberedLines = 20;
  */
 const nodeFlags = ['--single-threaded-gc', '--max-semi-space-size=4'];
 
+/**
+ * glibc's malloc on transparent huge pages (where the kernel leaves THP to
+ * madvise, as Debian's does). A SIGKILLed process's sockets close only after
+ * the kernel has freed its memory, and that close is S-Raft's fastest news
+ * of a dead leader. Freed as 4 KiB pages, 200 MB of ArrayBuffers kept a
+ * killed process's socket open 35-45 ms; as 2 MB pages, 9-12 ms
+ * (bench/kill-to-close.ts --buffers). About half of what a node's history
+ * adds is such buffers (Raft entries, MVCC values; LevelDB's blocks too);
+ * V8's own heap is not malloc's and stays on 4 KiB pages. The cost: a heap
+ * that grows may wait for the kernel to compact memory into a huge page.
+ * Another C library ignores the variable; a GLIBC_TUNABLES of the user's
+ * own, even an empty one, is kept as it is.
+ */
+const hugePageMalloc = 'glibc.malloc.hugetlb=1';
+
+/** The children's environment: the supervisor's, without weft's own settings (a child takes flags), with huge-page malloc. */
+export function childEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parent)) {
+    if (!key.startsWith('WEFT_') && value !== undefined) env[key] = value;
+  }
+  env.GLIBC_TUNABLES ??= hugePageMalloc;
+  return env;
+}
+
 export interface ChildSpec {
   readonly id: string;
   readonly args: readonly string[];
@@ -52,7 +77,7 @@ export class SupervisedNode {
     readonly spec: ChildSpec,
     print: (line: string) => void,
   ) {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WEFT_')));
+    const env = childEnv(process.env);
     this.child = spawn(process.execPath, [...nodeFlags, ...(spec.nodeFlags ?? []), weftBin, 'node', ...spec.args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
