@@ -7,7 +7,7 @@ import { genesisState, joiningState } from '../../raft/bootstrap.ts';
 import type { RaftConfig } from '../../raft/config.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
-import type { Message } from '../../raft/messages.ts';
+import type { Message, VoteMessage, VoteResponseMessage } from '../../raft/messages.ts';
 import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
 import type { Entry, HardState, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
@@ -539,6 +539,7 @@ export class RaftLoop {
     for (const m of messages) {
       if (m.to !== this.id) continue;
       if (m.type === 'heartbeatResp') this.measureRtt(m.from);
+      else if (isElectionMessage(m)) this.logElectionMessage('received', m.from, m);
       this.node.step(m);
     }
     this.kick();
@@ -547,6 +548,17 @@ export class RaftLoop {
   private measureRtt(peer: NodeId): void {
     const sentAt = this.heartbeatSentAt.get(peer);
     if (sentAt !== undefined) this.node.reportRtt(peer, performance.now() - sentAt);
+  }
+
+  /**
+   * Elections are rare, and a failover's time is spent in them: each of
+   * their messages is logged when it leaves or is stepped (as etcd logs
+   * them), so that `weft bench failover --explain-over` shows where a slow
+   * round waited.
+   */
+  private logElectionMessage(direction: 'sent' | 'received', peer: NodeId, m: VoteMessage | VoteResponseMessage): void {
+    const detail = 'rank' in m ? { rank: m.rank } : { granted: !m.reject };
+    this.log.info({ peer, term: m.term, ...detail }, `${direction} ${m.type}`);
   }
 
   /** One transport send per peer per batch; snapshots go by the snapshot transfer. */
@@ -558,6 +570,7 @@ export class RaftLoop {
         continue;
       }
       if (m.type === 'heartbeat') this.heartbeatSentAt.set(m.to, performance.now());
+      else if (isElectionMessage(m)) this.logElectionMessage('sent', m.to, m);
       const list = byPeer.get(m.to) ?? [];
       list.push(m);
       byPeer.set(m.to, list);
@@ -571,6 +584,10 @@ export class RaftLoop {
       this.transport.send(address, 'raft', encodeMessages(list));
     }
   }
+}
+
+function isElectionMessage(m: Message): m is VoteMessage | VoteResponseMessage {
+  return m.type === 'preVote' || m.type === 'vote' || m.type === 'preVoteResp' || m.type === 'voteResp';
 }
 
 /** What calls still waiting, or arriving, learn when the member stops. */
