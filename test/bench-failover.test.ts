@@ -26,6 +26,10 @@ describe('weft bench failover', () => {
     assert.match(run.stdout, /s-raft trial 1: [\d.]+ ms; the nodes said:/);
     assert.match(run.stdout, /lost the connection to a member/);
     assert.match(run.stdout, /raft role changed role=leader/);
+    // The election message by message, and when the new leader could serve writes.
+    assert.match(run.stdout, /sent preVote peer=n\d term=\d+ rank=0/);
+    assert.match(run.stdout, /received voteResp peer=n\d term=\d+ granted=true/);
+    assert.match(run.stdout, /committed the first entry of its term index=\d+/);
     assert.match(run.stdout, /EXIT +was killed by SIGKILL/);
     // Each trial's lines come in the order the nodes stamped them.
     for (const trial of run.stdout.split(/s-raft trial \d+:/).slice(1)) {

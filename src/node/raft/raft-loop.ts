@@ -83,6 +83,8 @@ export class RaftLoop {
   private removedSelf = false;
   /** The leader (and its term) as last told to the leader listeners. */
   private knownLeader = { term: 0, leader: '' as NodeId };
+  /** The last term in which this member, as leader, logged its first commit. */
+  private termCommitLogged = 0;
   readonly reads: ReadIndexBatcher;
   private readonly snapshotTransfer: SnapshotTransfer;
   private readonly confListeners: ((change: ConfChange) => void)[] = [];
@@ -360,6 +362,7 @@ export class RaftLoop {
     this.reads.onReadStates(ready.readStates);
     this.node.advance(ready);
     if (ready.softState !== undefined) this.onSoftState(ready.softState.role, ready.softState.leader);
+    if (this.node.role === 'leader' && this.termCommitLogged !== this.node.term) this.logFirstCommitOfTerm();
     this.noticeLeaderChange();
     await this.maybeSnapshot();
   }
@@ -420,6 +423,14 @@ export class RaftLoop {
 
   private onSoftState(role: string, leader: NodeId): void {
     this.log.info({ role, leader: leader || undefined, term: this.node.term }, 'raft role changed');
+  }
+
+  /** A new leader serves writes once an entry of its term commits: when that was is worth a line. */
+  private logFirstCommitOfTerm(): void {
+    const { commit, term } = this.node.status();
+    if (this.node.logTerm(commit) !== term) return;
+    this.termCommitLogged = term;
+    this.log.info({ index: commit, term }, 'committed the first entry of its term');
   }
 
   /** A leader re-elected in a new term may have lost what it held uncommitted: a new term counts as a change. */

@@ -86,7 +86,12 @@ export class ReplicatedKv implements KvService, ClusterService {
       proposeHere: (commands) => this.proposeIfLeader(commands),
     });
     loop.onApplied((results) => this.forwarder.onApplied(results));
-    loop.onLeaderChange(() => this.forwarder.onLeaderChange());
+    loop.onLeaderChange(() => {
+      const waiting = this.forwarder.onLeaderChange();
+      const leader = loop.node.leader;
+      // After a failover, when the writes clients sent meanwhile leave for the new leader.
+      if (waiting > 0 && leader !== '') options.log.info({ leader, writes: waiting }, 'forwarding held writes');
+    });
   }
 
   /** Take proposals forwarded by followers, and membership requests. */
