@@ -25,9 +25,9 @@ const nodeFlags = ['--single-threaded-gc', '--max-semi-space-size=4'];
 
 /**
  * glibc's malloc on transparent huge pages (it asks with madvise, which a
- * kernel whose THP mode is `madvise` or `always` grants). A SIGKILLed process's sockets close only after
- * the kernel has freed its memory, and that close is S-Raft's fastest news
- * of a dead leader. Freed as 4 KiB pages, 200 MB of ArrayBuffers kept a
+ * kernel whose THP mode is `madvise` or `always` grants). A SIGKILLed
+ * process's sockets close only after the kernel has freed its memory, and
+ * that close is S-Raft's fastest news of a dead leader. Freed as 4 KiB pages, 200 MB of ArrayBuffers kept a
  * killed process's socket open 35-45 ms; as 2 MB pages, 9-12 ms
  * (bench/kill-to-close.ts --buffers). About half of what a node's history
  * adds is such buffers (Raft entries, MVCC values; LevelDB's blocks too);

@@ -79,11 +79,15 @@ export class ProposalForwarder {
     }
   }
 
-  /** A new leader (or none): what the old one may have lost goes to the new one. Returns how many writes wait. */
-  onLeaderChange(): number {
+  /** Forwarded writes not yet known to be applied. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /** A new leader (or none): what the old one may have lost goes to the new one. */
+  onLeaderChange(): void {
     for (const entry of this.pending.values()) entry.sentTo = '';
     this.scheduleFlush();
-    return this.pending.size;
   }
 
   /** Called periodically: resend what has waited too long, and what could not be sent before. */

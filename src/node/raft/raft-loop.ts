@@ -7,7 +7,7 @@ import { genesisState, joiningState } from '../../raft/bootstrap.ts';
 import type { RaftConfig } from '../../raft/config.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { decodeMessages, encodeMessages } from '../../raft/message-codec.ts';
-import type { Message, VoteMessage, VoteResponseMessage } from '../../raft/messages.ts';
+import type { Message } from '../../raft/messages.ts';
 import { leaderMessageTypes, RaftNode, type Ready, type RaftStatus } from '../../raft/raft-node.ts';
 import type { Entry, HardState, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import { DurableKv } from '../../storage/durable-kv.ts';
@@ -16,6 +16,7 @@ import { Wal, type WalSync } from '../../storage/wal.ts';
 import type { LogStorage } from '../../storage/log-storage.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
 import type { Logger } from '../logger.ts';
+import { electionLine } from './election-lines.ts';
 import type { MemberDirectory } from './member-directory.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { ReadIndexBatcher } from './read-index-batcher.ts';
@@ -550,7 +551,7 @@ export class RaftLoop {
     for (const m of messages) {
       if (m.to !== this.id) continue;
       if (m.type === 'heartbeatResp') this.measureRtt(m.from);
-      else if (isElectionMessage(m)) this.logElectionMessage('received', m.from, m);
+      else this.logElection('received', m);
       this.node.step(m);
     }
     this.kick();
@@ -561,15 +562,9 @@ export class RaftLoop {
     if (sentAt !== undefined) this.node.reportRtt(peer, performance.now() - sentAt);
   }
 
-  /**
-   * Elections are rare, and a failover's time is spent in them: each of
-   * their messages is logged when it leaves or is stepped (as etcd logs
-   * them), so that `weft bench failover --explain-over` shows where a slow
-   * round waited.
-   */
-  private logElectionMessage(direction: 'sent' | 'received', peer: NodeId, m: VoteMessage | VoteResponseMessage): void {
-    const detail = 'rank' in m ? { rank: m.rank } : { granted: !m.reject };
-    this.log.info({ peer, term: m.term, ...detail }, `${direction} ${m.type}`);
+  private logElection(direction: 'sent' | 'received', m: Message): void {
+    const line = electionLine(direction, m);
+    if (line !== undefined) this.log.info(line.fields, line.text);
   }
 
   /** One transport send per peer per batch; snapshots go by the snapshot transfer. */
@@ -581,7 +576,7 @@ export class RaftLoop {
         continue;
       }
       if (m.type === 'heartbeat') this.heartbeatSentAt.set(m.to, performance.now());
-      else if (isElectionMessage(m)) this.logElectionMessage('sent', m.to, m);
+      else this.logElection('sent', m);
       const list = byPeer.get(m.to) ?? [];
       list.push(m);
       byPeer.set(m.to, list);
@@ -595,10 +590,6 @@ export class RaftLoop {
       this.transport.send(address, 'raft', encodeMessages(list));
     }
   }
-}
-
-function isElectionMessage(m: Message): m is VoteMessage | VoteResponseMessage {
-  return m.type === 'preVote' || m.type === 'vote' || m.type === 'preVoteResp' || m.type === 'voteResp';
 }
 
 /** What calls still waiting, or arriving, learn when the member stops. */

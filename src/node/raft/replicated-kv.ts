@@ -87,7 +87,8 @@ export class ReplicatedKv implements KvService, ClusterService {
     });
     loop.onApplied((results) => this.forwarder.onApplied(results));
     loop.onLeaderChange(() => {
-      const waiting = this.forwarder.onLeaderChange();
+      this.forwarder.onLeaderChange();
+      const { waiting } = this.forwarder;
       const leader = loop.node.leader;
       // After a failover, when the writes clients sent meanwhile leave for the new leader.
       if (waiting > 0 && leader !== '') options.log.info({ leader, writes: waiting }, 'forwarding held writes');
