@@ -4,6 +4,7 @@
 //   npm run sim:failover -- [--mode raft|s-raft|both] [--trials N] [--heartbeat-ms H]
 //                           [--latency loopback|lan|wan|MIN+MEAN] [--no-crash-hint] [--hours H]
 import { parseArgs } from 'node:util';
+import { nearestRank } from '../src/core/quantile.ts';
 import {
   countFalseElections,
   loopbackFailover,
@@ -51,7 +52,7 @@ function parseLatency(text: string): [number, number] {
 }
 
 function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  return nearestRank(sorted, p / 100);
 }
 
 const lines: string[] = [];

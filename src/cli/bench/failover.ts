@@ -1,3 +1,4 @@
+import { nearestRank } from '../../core/quantile.ts';
 import { KvClient } from '../../client/kv-client.ts';
 
 /** A cluster the failover bench can load, crash and mend: weft's own, or etcd's (bench/). */
@@ -102,9 +103,8 @@ export function median(xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** p50, p99 and max of a sample, in the sample's unit. */
+/** p50, p99 (nearest rank) and max of a sample, in the sample's unit. */
 export function summarize(sample: readonly number[]): { p50: number; p99: number; max: number } {
   const sorted = [...sample].sort((a, b) => a - b);
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN };
+  return { p50: nearestRank(sorted, 0.5), p99: nearestRank(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { nearestRank } from '../../core/quantile.ts';
 
 /** X-Cache: how an answer was made. */
 export type CacheResult = 'HIT' | 'MISS' | 'REVALIDATED' | 'STALE';
@@ -150,8 +151,7 @@ export class CacheMetrics {
   originQuantilesMs(): { p50: number; p99: number } | undefined {
     if (this.recentOriginMs.length === 0) return undefined;
     const sorted = [...this.recentOriginMs].sort((a, b) => a - b);
-    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-    return { p50: at(0.5), p99: at(0.99) };
+    return { p50: nearestRank(sorted, 0.5), p99: nearestRank(sorted, 0.99) };
   }
 }
 

@@ -1,3 +1,5 @@
+import { nearestRank } from '../../core/quantile.ts';
+
 /** Summary figures of a list of numbers. */
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
@@ -7,6 +9,5 @@ export function mean(values: readonly number[]): number {
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? 0;
+  return nearestRank(sorted, p / 100);
 }
