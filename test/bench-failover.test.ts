@@ -31,6 +31,9 @@ describe('weft bench failover', () => {
     assert.match(run.stdout, /received voteResp peer=n\d term=\d+ granted=true/);
     assert.match(run.stdout, /committed the first entry of its term index=\d+/);
     assert.match(run.stdout, /EXIT +was killed by SIGKILL/);
+    // The probe's own story: each write it sent, and which member answered the one that committed.
+    assert.match(run.stdout, /probe\| write 0 sent/);
+    assert.match(run.stdout, /probe\| write \d+ committed; n\d answered/);
     // Each trial's lines come in the order the nodes stamped them.
     for (const trial of run.stdout.split(/s-raft trial \d+:/).slice(1)) {
       const offsets = [...trial.matchAll(/^ {2}\+ *(-?\d+) ms/gm)].map((m) => Number(m[1]));

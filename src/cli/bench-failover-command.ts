@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { integer, oneOf } from '../core/config-schema.ts';
 import { ConfigError } from '../core/errors.ts';
+import { memberIdOf } from '../core/ids.ts';
 import { measureFailover, summarize } from './bench/failover.ts';
 import { LocalWeftCluster } from './bench/local-weft.ts';
 import type { Output } from './kv-command.ts';
@@ -74,11 +75,12 @@ export async function runBenchFailover(argv: readonly string[], out: Output = pr
         warmupMs,
         valueSizeBytes: 256,
         seed: 1,
-        onTrial: ({ index, killedAt, committedAt }) => {
+        onTrial: ({ index, killedAt, committedAt, probe }) => {
           if (explainOverMs === undefined || committedAt - killedAt <= explainOverMs) return;
           out.write(`${consensus} trial ${index + 1}: ${(committedAt - killedAt).toFixed(1)} ms; the nodes said:\n`);
-          for (const { at, line } of recent.between(killedAt - 100, committedAt + 20))
-            out.write(`  +${(at - killedAt).toFixed(0).padStart(4)} ms ${line}\n`);
+          const probeLines = probe.map(({ at, text }) => ({ at, line: `probe| ${namesIn(text, nodes, basePort)}` }));
+          const said = [...recent.between(killedAt - 100, committedAt + 20), ...probeLines].sort((a, b) => a.at - b.at);
+          for (const { at, line } of said) out.write(`  +${(at - killedAt).toFixed(0).padStart(4)} ms ${line}\n`);
         },
       });
       const { p50, p99, max } = summarize(sample);
@@ -94,6 +96,17 @@ export async function runBenchFailover(argv: readonly string[], out: Output = pr
   }
   out.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/** The probe's text with the nodes' endpoints and member ids replaced by their names (n1, n2, ...). */
+function namesIn(text: string, nodes: number, basePort: number): string {
+  let named = text;
+  for (let i = 1; i <= nodes; i += 1) {
+    named = named
+      .replaceAll(`127.0.0.1:${basePort + i}`, `n${i}`)
+      .replaceAll(`member ${memberIdOf(`n${i}`).toString(16)}`, `n${i}`);
+  }
+  return named;
 }
 
 function parse(argv: readonly string[]) {

@@ -182,10 +182,17 @@ describe('KvClient retries', () => {
   it('moves on from a member with no leader', async () => {
     const [leaderless, healthy] = [await startEtcdTestServer(), await startEtcdTestServer()];
     leaderless.kv.failWith = new NotLeaderError('');
-    const client = new KvClient({ endpoints: [leaderless.endpoint, healthy.endpoint], backoffMs: 1 });
+    const retried: string[] = [];
+    const client = new KvClient({
+      endpoints: [leaderless.endpoint, healthy.endpoint],
+      backoffMs: 1,
+      onRetry: (failure, waitMs) => retried.push(`${failure.code} ${failure.endpoint} ${waitMs >= 0}`),
+    });
     try {
       await client.put('k', 'v');
       assert.deepEqual([leaderless.kv.store.revision, healthy.kv.store.revision], [1, 2]);
+      // The one failed attempt was told before the retry that succeeded.
+      assert.deepEqual(retried, [`NOT_LEADER ${leaderless.endpoint} true`]);
     } finally {
       client.close();
       await Promise.all([leaderless.stop(), healthy.stop()]);

@@ -41,6 +41,8 @@ export interface KvClientOptions {
   /** @default 1000 */
   readonly backoffMaxMs?: number;
   readonly channelLimits?: ChannelLimits;
+  /** Told of each failed attempt the client is about to retry, and after how long (for logs and benches). */
+  readonly onRetry?: (failure: KvClientError, waitMs: number) => void;
 }
 
 export interface CallOptions {
@@ -69,6 +71,7 @@ export class KvClient {
   private readonly retries: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly onRetry: KvClientOptions['onRetry'];
   private current = 0;
 
   constructor(options: KvClientOptions) {
@@ -81,6 +84,7 @@ export class KvClient {
     this.retries = options.retries ?? 6;
     this.baseBackoffMs = options.backoffMs ?? 25;
     this.maxBackoffMs = options.backoffMaxMs ?? 1000;
+    this.onRetry = options.onRetry;
   }
 
   /** One key, or with `prefix` every key starting with it. */
@@ -227,6 +231,7 @@ export class KvClient {
         // Concurrent calls that failed on the same endpoint move the client on once, not once each.
         if (this.current === index) this.current = (index + 1) % this.endpoints.length;
         const waitMs = Math.min(backoffMs(attempt + 1, this.baseBackoffMs, this.maxBackoffMs), deadline - Date.now());
+        this.onRetry?.(failure, Math.max(0, waitMs));
         await sleep(Math.max(0, waitMs), signal).catch(() => {
           throw abortError(method, endpoint);
         });

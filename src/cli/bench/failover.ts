@@ -23,8 +23,18 @@ export interface FailoverOptions {
   readonly warmupMs: number;
   readonly valueSizeBytes: number;
   readonly seed: number;
-  /** Told of each trial as it ends: the kill and the first commit after it (performance.now()). */
-  readonly onTrial?: (trial: { index: number; killedAt: number; committedAt: number }) => void;
+  /**
+   * Told of each trial as it ends: the kill and the first commit after it
+   * (performance.now()), and what the probe's attempts met on the way.
+   */
+  readonly onTrial?: (trial: { index: number; killedAt: number; committedAt: number; probe: ProbeEvent[] }) => void;
+}
+
+/** One thing the probe met: a failed attempt, or the write that committed. */
+export interface ProbeEvent {
+  /** performance.now() */
+  readonly at: number;
+  readonly text: string;
 }
 
 const probeGiveUpMs = 30_000;
@@ -45,25 +55,37 @@ export async function measureFailover(target: FailoverTarget, options: FailoverO
     const load = startLoad(target.endpoints(), options.loadClients, value);
     await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
     const killedAt = await target.killLeader();
-    const committedAt = await probeUntilWrite(target.endpoints(), value);
+    const probe: ProbeEvent[] = [];
+    const committedAt = await probeUntilWrite(target.endpoints(), value, probe);
     results.push(committedAt - killedAt);
-    options.onTrial?.({ index: trial, killedAt, committedAt });
+    options.onTrial?.({ index: trial, killedAt, committedAt, probe });
     await load.stop();
     await target.heal();
   }
   return results;
 }
 
-async function probeUntilWrite(endpoints: string[], value: Uint8Array): Promise<number> {
-  const client = new KvClient({ endpoints, timeoutMs: 200, retries: 100, backoffMs: 1, backoffMaxMs: 5 });
+async function probeUntilWrite(endpoints: string[], value: Uint8Array, events: ProbeEvent[]): Promise<number> {
+  const note = (text: string): void => void events.push({ at: performance.now(), text });
+  const client = new KvClient({
+    endpoints,
+    timeoutMs: 200,
+    retries: 100,
+    backoffMs: 1,
+    backoffMaxMs: 5,
+    onRetry: (failure, waitMs) => note(`${failure.code} from ${failure.endpoint}, again in ${waitMs} ms`),
+  });
   const deadline = performance.now() + probeGiveUpMs;
   try {
     for (let attempt = 0; performance.now() < deadline; attempt += 1) {
+      note(`write ${attempt} sent`);
       try {
-        await client.put(`failover-probe/${attempt}`, value);
+        const { header } = await client.put(`failover-probe/${attempt}`, value);
+        note(`write ${attempt} committed; member ${header.memberId.toString(16)} answered`);
         return performance.now();
-      } catch {
+      } catch (error) {
         // Not yet: no leader, or the dead one. Try again at once.
+        note(`write ${attempt} failed: ${(error as Error).message}`);
       }
     }
     throw new Error(`no write committed within ${probeGiveUpMs} ms of the leader's death`);
