@@ -80,7 +80,11 @@ export class Raft {
   private successorsTerm = 0;
   /** S-Raft, leader: the commit index when it last ranked; a follower that has it since is caught up. */
   private committedAtRanking = 0;
-  /** The rank-0 successor last heard of, in any term: only the planted S-Raft bugs look at it. */
+  /**
+   * The rank-0 successor last named (as leader) or heard of, in any term: a
+   * refused vote from it may call for outrunning it, and the planted S-Raft
+   * bugs favour it.
+   */
   private lastRankZero: NodeId = '';
   /** The rank the current election timeout was drawn for (-1: a normal, unranked timeout). */
   private timeoutRank = -1;
@@ -336,19 +340,28 @@ export class Raft {
   }
 
   /**
-   * S-Raft: we refused the rank-0 successor's pre-vote because our log is
-   * newer (the ranking is a heartbeat old). If we have lost the leader too,
-   * we are the better candidate: campaign now rather than after our rank's
-   * timeout. This only starts an election; the votes still decide.
+   * S-Raft: we refused the rank-0 successor's pre-vote or vote because our
+   * log is newer (the ranking is a heartbeat old). If we have lost the leader
+   * too, we are the better candidate: campaign now rather than after our
+   * rank's timeout. This only starts an election; the votes still decide.
    */
   private maybeOutrunSuccessor(m: VoteMessage): void {
     // Evidence that the leader is gone: the transport said so, or we have
-    // missed as many heartbeats as the successor that is campaigning.
+    // missed as many heartbeats as the successor that is campaigning, or the
+    // successor's vote has moved us to a term without a leader. The last is
+    // how a leader that stalled rather than died is deposed: its successor
+    // won pre-votes while it was silent, and the leader's next entry then
+    // reached the others but not the successor, whom their logs now refuse
+    // (testdata/s-raft-deposed-by-lagging-successor.txt). Nobody else was
+    // campaigning, so the group waited out a randomized election timeout.
     const leaderGone =
-      (this.leader === '' && this.lostLeader !== '') || this.electionElapsed >= this.config.promotionTicks;
-    if (this.config.consensus !== 's-raft' || m.type !== 'preVote' || m.from !== this.lastRankZero) return;
+      (this.leader === '' && this.lostLeader !== '') ||
+      this.electionElapsed >= this.config.promotionTicks ||
+      (m.type === 'vote' && this.leader === '');
+    if (this.config.consensus !== 's-raft' || m.from !== this.lastRankZero) return;
     if (this.role !== 'follower' || !this.promotable()) return;
     if (!leaderGone) {
+      if (m.type !== 'preVote') return;
       // Rank 0 will not ask us again (we answered): without this, we would
       // wait out our own rank's timeout once our hint came, and in a group of
       // three nobody could win before (testdata/s-raft-refused-before-hint.txt).
@@ -687,6 +700,7 @@ export class Raft {
     const previous = byRttAlone || this.successorsTerm !== this.term ? [] : this.successors;
     this.successors = rankSuccessors(candidates, previous);
     this.successorsTerm = this.term;
+    this.lastRankZero = this.successors[0] ?? '';
     this.committedAtRanking = this.log.committed;
     return this.successors;
   }
