@@ -246,8 +246,13 @@ export function runFailoverTrial(
 }
 
 /** Leader changes in a fault-free run of `durationMs` under a light write load: each one is a false election. */
-export function countFalseElections(seed: number, settings: FailoverSettings, durationMs: number): number {
-  const harness = new FailoverHarness(settings, createPrng(seed));
+export function countFalseElections(
+  seed: number,
+  settings: FailoverSettings,
+  durationMs: number,
+  trace?: (line: string) => void,
+): number {
+  const harness = new FailoverHarness(settings, createPrng(seed), trace);
   harness.startClient(settings.heartbeatMs);
   harness.scheduler.runUntil(durationMs);
   return harness.leaderChanges;

@@ -2,7 +2,7 @@ import { assert } from '../../core/assert.ts';
 import type { Prng } from '../../core/prng.ts';
 import { raftConfig } from '../../raft/config.ts';
 import type { Proposed, Role } from '../../raft/raft.ts';
-import { RaftNode, type Ready } from '../../raft/raft-node.ts';
+import { leaderMessageTypes, RaftNode, type Ready } from '../../raft/raft-node.ts';
 import type { InitialState } from '../../raft/bootstrap.ts';
 import type { Entry, NodeId, SnapshotMeta } from '../../raft/types.ts';
 import type { Scheduler } from '../core/scheduler.ts';
@@ -33,8 +33,10 @@ export interface ReplicaObserver {
  * The simulator's driver for one member: it runs the real RaftNode and does
  * what each Ready asks in the documented order — persist, sync (after a
  * simulated fsync delay), send, apply, advance — over the simulated disk
- * and network. Crashing drops everything not synced; restarting rebuilds
- * the member from its disk alone.
+ * and network. As the node driver does (thesis §10.2.1), a leader's appends
+ * and heartbeats leave before its own fsync, and ticks during an fsync send
+ * the heartbeats they produce. Crashing drops everything not synced;
+ * restarting rebuilds the member from its disk alone.
  */
 export class SimReplica {
   node: RaftNode | undefined;
@@ -165,6 +167,8 @@ export class SimReplica {
     this.scheduler.after(this.tickMs, () => {
       if (generation !== this.generation || this.node === undefined) return;
       this.node.tick();
+      // A slow fsync must not silence a leader (the node driver does the same).
+      if (this.processing) for (const message of this.node.takeLeaderMessages()) this.sendMessage(message);
       this.afterInput();
       this.scheduleTick(generation);
     });
@@ -192,12 +196,30 @@ export class SimReplica {
     // An observer may crash this replica as an entry applies.
     if (ready.snapshot === undefined) this.applyCommitted(ready);
     if (generation !== this.generation) return;
+    const early = this.earlyMessages(ready);
+    for (const message of early) this.sendMessage(message);
     const delay = ready.mustSync ? drawDelay(this.prng, this.options.fsyncMinMs, this.options.fsyncMeanMs) : 0;
     this.scheduler.after(delay, () => {
       if (generation !== this.generation) return;
       if (ready.mustSync) this.disk.sync();
-      this.finish(ready);
+      this.finish(ready, early);
     });
+  }
+
+  /**
+   * A leader's appends and heartbeats, which leave before its fsync: it
+   * counts its own copy only once durable. Except with a new leader's first
+   * entries, so that the crash point after them (durable here, sent
+   * nowhere) stays reachable.
+   */
+  private earlyMessages(ready: Ready): Ready['messages'] {
+    const node = this.node;
+    if (node?.role !== 'leader' || this.firstEntriesAsLeader(ready, node)) return [];
+    return ready.messages.filter((m) => leaderMessageTypes.has(m.type));
+  }
+
+  private firstEntriesAsLeader(ready: Ready, node: RaftNode): boolean {
+    return node.role === 'leader' && ready.entries.length > 0 && this.persistedAsLeaderIn !== node.term;
   }
 
   private persist(ready: Ready): void {
@@ -211,18 +233,15 @@ export class SimReplica {
   }
 
   /** Steps 3 and 5 of the Ready contract, and step 4 after a snapshot, once the writes are durable. */
-  private finish(ready: Ready): void {
+  private finish(ready: Ready, sentEarly: Ready['messages']): void {
     const node = this.node;
     assert(node !== undefined, 'a live replica finishes its Ready');
     this.observer.detail?.(`${this.id} ${describeReady(ready)}`);
-    if (node.role === 'leader' && ready.entries.length > 0 && this.persistedAsLeaderIn !== node.term) {
+    if (this.firstEntriesAsLeader(ready, node)) {
       this.persistedAsLeaderIn = node.term;
       if (this.observer.crashBeforeFirstSend(this.id)) return;
     }
-    for (const message of ready.messages) {
-      if (message.type === 'heartbeat') this.heartbeatSentAt.set(message.to, this.scheduler.now);
-      this.send(this.packetFor(message));
-    }
+    for (const message of ready.messages) if (!sentEarly.includes(message)) this.sendMessage(message);
     if (ready.snapshot !== undefined) {
       this.machine.restore(this.disk.snapshot().data);
       // Only this one: a newer snapshot may have arrived while it was being written.
@@ -262,6 +281,11 @@ export class SimReplica {
       this.machine.apply(entry);
       this.observer.applied(this.id, entry, this.machine);
     }
+  }
+
+  private sendMessage(message: Ready['messages'][number]): void {
+    if (message.type === 'heartbeat') this.heartbeatSentAt.set(message.to, this.scheduler.now);
+    this.send(this.packetFor(message));
   }
 
   private packetFor(message: Ready['messages'][number]): Packet {
