@@ -20,7 +20,9 @@ export interface SoftState {
  *    `mustSync`, before sending any message. An entry at index i replaces
  *    the stored entry at i and every entry after it.
  * 3. `messages`: send them, only after step 2 (a vote or an append
- *    acknowledgement promises durable state; §5.1, thesis §3.8).
+ *    acknowledgement promises durable state; §5.1, thesis §3.8). A leader's
+ *    own `leaderMessageTypes` promise nothing and may leave before it
+ *    (thesis §10.2.1): the leader counts its own copy only at advance().
  * 4. `committedEntries`: apply them to the state machine in order. Each is
  *    committed; `config` entries change membership when advance() is called.
  *    Being durable on a quorum, they may be applied while step 2 is still
