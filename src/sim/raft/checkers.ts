@@ -5,7 +5,14 @@ import type { SimMachine } from './machine.ts';
 import type { SimReplica } from './replica.ts';
 
 export type CheckerName =
-  'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'liveness' | 'linearizability';
+  | 'election-safety'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'liveness'
+  | 'linearizability'
+  /** An assert() in the code under test failed. */
+  | 'invariant';
 
 export interface Violation {
   readonly checker: CheckerName;

@@ -1,3 +1,4 @@
+import { AssertionFailure } from '../../core/assert.ts';
 import { isWeftError } from '../../core/errors.ts';
 import { createPrng, type Prng } from '../../core/prng.ts';
 import { applyConfChange, decodeConfChange, isMember, type ConfChange } from '../../raft/conf-change.ts';
@@ -112,6 +113,24 @@ export class SimCluster {
   }
 
   run(): RunResult {
+    try {
+      this.runPhases();
+    } catch (error) {
+      // An invariant the code asserts broke (a planted bug's damage can get
+      // there before a checker sees it): this seed's violation, with its
+      // trace and replay line, not the end of the whole sweep.
+      if (!(error instanceof AssertionFailure)) throw error;
+      this.checker.fail('invariant', error.message);
+    }
+    this.stats.elections = this.checker.elections;
+    this.stats.commits = this.checker.maxCommitted;
+    this.stats.messages = this.network.stats.sent;
+    this.stats.lost = this.network.stats.lost;
+    this.stats.events = this.scheduler.eventsRun;
+    return { options: this.options, violations: this.checker.violations, stats: this.stats, trace: this.traceLines };
+  }
+
+  private runPhases(): void {
     this.scheduleFaults();
     if (this.kv !== undefined) this.kv.start();
     else this.scheduleProposals();
@@ -121,12 +140,6 @@ export class SimCluster {
     if (this.checker.violations.length === 0) this.runLiveness();
     this.checker.checkLogMatching([...this.replicas.values()]);
     if (this.kv !== undefined && this.checker.violations.length === 0) this.checkHistory(this.kv);
-    this.stats.elections = this.checker.elections;
-    this.stats.commits = this.checker.maxCommitted;
-    this.stats.messages = this.network.stats.sent;
-    this.stats.lost = this.network.stats.lost;
-    this.stats.events = this.scheduler.eventsRun;
-    return { options: this.options, violations: this.checker.violations, stats: this.stats, trace: this.traceLines };
   }
 
   /** Judge the KV clients' whole history (Wing & Gong with Lowe's memoization, by key). */

@@ -35,4 +35,14 @@ describe('the simulator has teeth', () => {
       assert.fail(`no violation with ${name} in ${seedsMax} seeds: the checkers lost their teeth`);
     });
   }
+
+  it("reports a failed assert in the code under test as the seed's violation, not as a crash of the sweep", () => {
+    // Seed 103 with commit-old-term: the planted bug's damage reaches RaftLog.commitTo's assert
+    // (a follower's commit index beyond the new leader's log); the exception used to end a 300-seed sweep.
+    const result = runSeed(103, mutationOverrides('commit-old-term'));
+    const invariant = result.violations.find((v) => v.checker === 'invariant');
+    assert.ok(invariant, `checkers: ${result.violations.map((v) => v.checker).join(', ')}`);
+    assert.match(invariant.detail, /^invariant broken: commit \d+ is within the log/);
+    assert.ok(result.trace.length > 0, 'the trace for the replay is kept');
+  });
 });
