@@ -25,15 +25,27 @@ function ephemeralLow(): number {
 }
 
 /**
+ * Ports this process has handed out. Until a node binds them they look free,
+ * so a second range drawn right after the first could overlap it (a 16-node
+ * test got an HTTP port that was another node's peer port).
+ */
+const handedOut = new Set<number>();
+
+/**
  * A base port such that base+1 .. base+count are all free now, below the
- * ephemeral range. Tests run in parallel, so each draws from a random place.
+ * ephemeral range, and handed out by no earlier call in this process. Tests
+ * run in parallel, so each draws from a random place.
  */
 export async function freePortRange(count: number): Promise<number> {
   const [low, high] = [10_000, Math.max(10_000 + 1_000, ephemeralLow() - count - 1)];
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const base = low + Math.floor(Math.random() * (high - low));
-    const checks = await Promise.all(Array.from({ length: count }, (_, i) => isPortFree(base + i + 1)));
-    if (checks.every(Boolean)) return base;
+    const ports = Array.from({ length: count }, (_, i) => base + i + 1);
+    if (ports.some((port) => handedOut.has(port))) continue;
+    // Reserved before the check awaits, so that concurrent calls cannot take the same ports.
+    ports.forEach((port) => handedOut.add(port));
+    if ((await Promise.all(ports.map(isPortFree))).every(Boolean)) return base;
+    ports.forEach((port) => handedOut.delete(port));
   }
   throw new Error(`no free range of ${count} ports found`);
 }
