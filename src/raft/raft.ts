@@ -346,6 +346,8 @@ export class Raft {
    * rank's timeout. This only starts an election; the votes still decide.
    */
   private maybeOutrunSuccessor(m: VoteMessage): void {
+    if (this.config.consensus !== 's-raft' || m.from !== this.lastRankZero) return;
+    if (this.role !== 'follower' || !this.promotable()) return;
     // Evidence that the leader is gone: the transport said so, or we have
     // missed as many heartbeats as the successor that is campaigning, or the
     // successor's vote has moved us to a term without a leader. The last is
@@ -358,18 +360,15 @@ export class Raft {
       (this.leader === '' && this.lostLeader !== '') ||
       this.electionElapsed >= this.config.promotionTicks ||
       (m.type === 'vote' && this.leader === '');
-    if (this.config.consensus !== 's-raft' || m.from !== this.lastRankZero) return;
-    if (this.role !== 'follower' || !this.promotable()) return;
-    if (!leaderGone) {
-      if (m.type !== 'preVote') return;
+    if (leaderGone) {
+      this.electionElapsed = 0;
+      this.startElection();
+    } else if (m.type === 'preVote') {
       // Rank 0 will not ask us again (we answered): without this, we would
       // wait out our own rank's timeout once our hint came, and in a group of
       // three nobody could win before (testdata/s-raft-refused-before-hint.txt).
       this.pendingRankZeroPreVote = m;
-      return;
     }
-    this.electionElapsed = 0;
-    this.startElection();
   }
 
   // ---- the entry point ----------------------------------------------------
