@@ -3,7 +3,9 @@
 // through the store as a node applies them (live) and then restored from
 // LevelDB as a restarted node does. Every version stays: nothing compacts,
 // as in the benches. Run it from two checkouts in turn to compare a change.
-//   node --expose-gc --import tsx bench/store-memory.ts [--checkout .] [--versions 50000]
+// With --values-on-disk the store lets superseded values go once written, as
+// a node's store does (DurableKv); without it, it keeps them all.
+//   node --expose-gc --import tsx bench/store-memory.ts [--checkout .] [--versions 50000] [--values-on-disk]
 // Last line: live_heap_bytes_per_version=… live_buffer_bytes_per_version=… restored_heap_bytes_per_version=… restored_buffer_bytes_per_version=… restore_ms=…
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +18,14 @@ import type { LevelBackend as Backend } from '../src/storage/level-backend.ts';
 import { positive } from './cpu-load.ts';
 
 const { values } = parseArgs({
-  options: { checkout: { type: 'string', default: '.' }, versions: { type: 'string', default: '50000' } },
+  options: {
+    checkout: { type: 'string', default: '.' },
+    versions: { type: 'string', default: '50000' },
+    'values-on-disk': { type: 'boolean', default: false },
+  },
 });
 const versions = positive(values.versions, 'versions');
+const storeOptions = { valuesOnDisk: values['values-on-disk'] };
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 const from = (path: string): Promise<unknown> => import(resolve(values.checkout, path));
@@ -50,7 +57,7 @@ try {
   const encoder = new TextEncoder();
   // Entries come as a node's log holds them: 50 to a shared buffer, as one append carries them.
   const live = await perVersion(async () => {
-    const store = new MvccStore();
+    const store = new MvccStore(undefined, storeOptions);
     for (let first = 1; first <= versions; first += 50) {
       const count = Math.min(50, versions - first + 1);
       const commands = Array.from({ length: count }, (_, i) => {
@@ -65,13 +72,14 @@ try {
         data,
       }));
       await backend.write(store.applyEntries(entries).writes, { sync: false });
+      store.releaseWrittenThrough(store.revision);
     }
     return store;
   });
   let restoreMs = 0;
   const restored = await perVersion(async () => {
     const started = performance.now();
-    const store = await MvccStore.restore(backend.records());
+    const store = await MvccStore.restore(backend.records(), undefined, storeOptions);
     restoreMs = performance.now() - started;
     return store;
   });

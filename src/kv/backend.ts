@@ -1,6 +1,7 @@
 import { BinaryReader, BinaryWriter } from '../core/binary.ts';
 import { WeftError } from '../core/errors.ts';
 import type { Version } from './key-index.ts';
+import type { KeyValue } from './types.ts';
 
 /**
  * How the MVCC store reaches durable storage (src/storage/level-backend.ts
@@ -26,6 +27,8 @@ export interface KvBackend {
    * not seen, so a snapshot can be written while the store moves on.
    */
   records(): AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  /** The values of these records (undefined where there is none), as written by every write that has resolved. */
+  read(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   /** Applies the whole batch atomically; `sync` makes it (and everything before it) durable. */
   write(batch: BackendBatch, options: { readonly sync: boolean }): Promise<void>;
   /** Replaces every record with `records` (installing a snapshot), atomically. */
@@ -94,10 +97,10 @@ export function parseRevisionKey(key: Uint8Array): { main: number; sub: number }
   return { main: readU64(key, 1), sub };
 }
 
-export function encodeVersion(key: Uint8Array, version: Version): Uint8Array {
-  const sizeHint = 32 + key.length + (version.kv?.value.length ?? 0);
-  const writer = new BinaryWriter(sizeHint).u8(version.kv === undefined ? 1 : 0).bytes(key);
-  const kv = version.kv;
+/** A version's record: `kv` undefined for a tombstone. */
+export function encodeVersion(key: Uint8Array, kv: KeyValue | undefined): Uint8Array {
+  const sizeHint = 32 + key.length + (kv?.value.length ?? 0);
+  const writer = new BinaryWriter(sizeHint).u8(kv === undefined ? 1 : 0).bytes(key);
   if (kv !== undefined) writer.uvarint(kv.createRevision).uvarint(kv.version).uvarint(kv.lease).bytes(kv.value);
   return writer.finish();
 }

@@ -5,14 +5,23 @@ import { isSingleKey, isToEnd } from './key-range.ts';
 import type { KeyValue } from './types.ts';
 
 /**
+ * What a version holds once the store has let its value go: the version was
+ * superseded and its backend record written, so the record is the only copy
+ * (MvccStore's `valuesOnDisk`). Only historic reads ever need it back.
+ */
+export const onDisk: unique symbol = Symbol('on disk');
+export type OnDisk = typeof onDisk;
+
+/**
  * One change to a key: its new state at revision (main, sub), or a
  * tombstone (`kv` undefined) for a delete. `sub` orders changes within one
- * write transaction.
+ * write transaction. `kv` becomes `onDisk` when the store releases it; that
+ * is the only change a version ever sees.
  */
 export interface Version {
   readonly main: number;
   readonly sub: number;
-  readonly kv: KeyValue | undefined;
+  kv: KeyValue | undefined | OnDisk;
 }
 
 /** A key and its retained history, oldest first. */
@@ -42,12 +51,13 @@ export class KeyIndex {
     return this.keys.get(key);
   }
 
-  /** Records a change; versions of a key must arrive in revision order. */
-  add(key: Uint8Array, version: Version): void {
+  /** Records a change and returns the version it supersedes, if any; versions of a key must arrive in revision order. */
+  add(key: Uint8Array, version: Version): Version | undefined {
     const history = this.keys.getOrInsert(key, () => ({ key, versions: [] }));
     const last = history.versions.at(-1);
     assert(last === undefined || compareRevisions(last, version) < 0, 'versions of a key are added in revision order');
     history.versions.push(version);
+    return last;
   }
 
   /** The histories of the keys in (key, rangeEnd), in key order. */
@@ -76,12 +86,19 @@ export function compareRevisions(a: { main: number; sub: number }, b: { main: nu
   return a.main - b.main || a.sub - b.sub;
 }
 
-/** The key's state as of revision `main`: the newest version at or below it, unless that is a tombstone. */
-export function visibleAt(history: KeyHistory, main: number): KeyValue | undefined {
+/** The newest version at or below revision `main`: the key's state then (none, or a tombstone: absent). */
+export function versionAt(history: KeyHistory, main: number): Version | undefined {
   const versions = history.versions;
   for (let i = versions.length - 1; i >= 0; i -= 1) {
     const version = versions[i]!;
-    if (version.main <= main) return version.kv;
+    if (version.main <= main) return version;
   }
   return undefined;
+}
+
+/** The key's latest state (undefined when absent). A key's latest version always keeps its value in memory. */
+export function latest(history: KeyHistory): KeyValue | undefined {
+  const kv = history.versions.at(-1)?.kv;
+  assert(kv !== onDisk, 'the latest version of a key keeps its value');
+  return kv;
 }

@@ -14,6 +14,10 @@ export class MemoryBackend implements KvBackend {
     })();
   }
 
+  async read(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return keys.map((key) => this.data.get(bytesKey(key))?.[1]);
+  }
+
   async write(batch: BackendBatch, _options: { readonly sync: boolean }): Promise<void> {
     for (const op of batch) {
       if (op.type === 'put') this.data.set(bytesKey(op.key), [op.key, op.value]);

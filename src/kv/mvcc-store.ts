@@ -20,11 +20,11 @@ import {
 import { decodeCommand } from './command-codec.ts';
 import { DedupWindow, type Remembered } from './dedup-window.ts';
 import type { Command, CommandResponse } from './command.ts';
-import { KeyIndex, type KeyHistory, type Version } from './key-index.ts';
+import { KeyIndex, onDisk, type KeyHistory, type Version } from './key-index.ts';
 import { bytesKey } from './key-range.ts';
 import { checkRequestSize, DEFAULT_KV_LIMITS, validateCommand, type KvLimits } from './limits.ts';
-import type { Event, RangeRequest, RangeResponse } from './types.ts';
-import { readRange, WriteTxn } from './write-txn.ts';
+import type { Event, KeyValue, RangeRequest, RangeResponse } from './types.ts';
+import { readRange, ValuesOnDisk, WriteTxn, type LoadedValues, type StoreView } from './write-txn.ts';
 
 /** How a committed command ended. Errors are deterministic: every replica reaches the same one. */
 export type ApplyOutcome =
@@ -48,7 +48,25 @@ export interface AppliedBatch {
   readonly results: readonly ApplyResult[];
   /** Every change of the batch plus the new applied index: write it in one atomic backend write. */
   readonly writes: BackendBatch;
+  /**
+   * Set when an entry's historic read (a txn's range at an older revision)
+   * met released values: that entry and the ones after it were not applied.
+   * Read these versions' records, and apply the rest with their values.
+   */
+  readonly valuesOnDisk?: readonly Version[];
 }
+
+export interface MvccStoreOptions {
+  /**
+   * Let the values of superseded versions go from memory once their records
+   * are written (`releaseWrittenThrough`): the backend's copy then serves the
+   * historic reads that need them (etcd keeps only its key index in memory).
+   * Off for a store without a backend behind it.
+   */
+  readonly valuesOnDisk?: boolean;
+}
+
+const noneLoaded: LoadedValues = new Map();
 
 type BatchWriter = BackendOp[];
 
@@ -77,21 +95,38 @@ export class MvccStore {
   private readonly dedup: DedupWindow;
   /** Dedup records a restore found with no id left in the window; the next batch deletes them. */
   private readonly staleDedupRecords: Uint8Array[] = [];
+  private readonly valuesOnDisk: boolean;
+  /**
+   * Superseded versions still holding their values, oldest first, and the
+   * revision that superseded each: once the backend holds that revision,
+   * the version's own record is written and its value may go.
+   */
+  private releasable: Version[] = [];
+  private releasableBy: number[] = [];
 
-  constructor(readonly limits: KvLimits = DEFAULT_KV_LIMITS) {
+  constructor(
+    readonly limits: KvLimits = DEFAULT_KV_LIMITS,
+    options: MvccStoreOptions = {},
+  ) {
+    this.valuesOnDisk = options.valuesOnDisk ?? false;
     this.dedup = new DedupWindow(limits.dedupWindowRequests);
   }
 
-  /** Rebuilds a store from every backend record (in key order, as KvBackend.records yields them). */
+  /**
+   * Rebuilds a store from every backend record (in key order, as
+   * KvBackend.records yields them). With `valuesOnDisk`, only each key's
+   * latest value is kept in memory: the records are where the others are.
+   */
   static async restore(
     records: AsyncIterable<readonly [Uint8Array, Uint8Array]>,
     limits: KvLimits = DEFAULT_KV_LIMITS,
+    options: MvccStoreOptions = {},
   ): Promise<MvccStore> {
-    const store = new MvccStore(limits);
+    const store = new MvccStore(limits, options);
     const histories = new Map<string, KeyHistory>();
     let decoded: { key: Uint8Array; version: Version }[] = [];
     const keep = (): void => {
-      keepRestored(decoded, histories);
+      keepRestored(decoded, histories, store.valuesOnDisk);
       decoded = [];
     };
     for await (const [key, value] of records) {
@@ -110,6 +145,7 @@ export class MvccStore {
       }
     }
     keep();
+    if (store.valuesOnDisk) packLatestValues(histories.values());
     store.index = KeyIndex.fromHistories([...histories.values()]);
     return store;
   }
@@ -126,9 +162,27 @@ export class MvccStore {
     return this.meta.appliedIndex;
   }
 
-  /** A read at the request's revision: COMPACTED below the compacted revision, FUTURE_REV above the current one. */
-  range(request: RangeRequest): RangeResponse {
-    return readRange(this.view(), request);
+  /**
+   * A read at the request's revision: COMPACTED below the compacted
+   * revision, FUTURE_REV above the current one. A read of an older revision
+   * may throw ValuesOnDisk: read those versions' records and call again with
+   * their values in `loaded` (DurableKv.range does).
+   */
+  range(request: RangeRequest, loaded: LoadedValues = noneLoaded): RangeResponse {
+    return readRange(this.view(loaded), request);
+  }
+
+  /**
+   * Lets go of the values of the versions superseded at or before
+   * `revision`, which the backend now holds (their records, and the
+   * superseding ones, are written). A no-op unless `valuesOnDisk`.
+   */
+  releaseWrittenThrough(revision: number): void {
+    let count = 0;
+    while (count < this.releasableBy.length && this.releasableBy[count]! <= revision) count += 1;
+    if (count === 0) return;
+    for (const version of this.releasable.splice(0, count)) version.kv = onDisk;
+    this.releasableBy.splice(0, count);
   }
 
   /**
@@ -136,26 +190,36 @@ export class MvccStore {
    * index. The returned writes hold the whole batch and the new applied
    * index: written atomically, a restart resumes exactly after this batch.
    */
-  applyEntries(entries: readonly Entry[]): AppliedBatch {
+  applyEntries(entries: readonly Entry[], loaded: LoadedValues = noneLoaded): AppliedBatch {
     const writes: BatchWriter = [];
     const results: ApplyResult[] = [];
     for (const key of this.staleDedupRecords.splice(0)) writes.push({ type: 'del', key });
     const block: DedupBlock = { seq: this.meta.nextDedupSeq, ids: [] };
+    let valuesOnDisk: readonly Version[] | undefined;
     for (const entry of entries) {
       // The text only on failure: this runs for every entry.
       if (entry.index !== this.meta.appliedIndex + 1) {
         assert(false, `entry ${entry.index} follows applied ${this.meta.appliedIndex}`);
       }
       this.meta.appliedIndex = entry.index;
-      if (entry.kind === 'normal') results.push(this.applyEntry(entry, writes, block));
+      if (entry.kind !== 'normal') continue;
+      try {
+        results.push(this.applyEntry(entry, writes, block, loaded));
+      } catch (error) {
+        if (!(error instanceof ValuesOnDisk)) throw error;
+        // Nothing of this entry was recorded: it is applied again once its values are loaded.
+        this.meta.appliedIndex = entry.index - 1;
+        valuesOnDisk = error.versions;
+        break;
+      }
     }
     // The batch's request ids in one record: a put and a delete per write cost LevelDB as much as the write.
     if (block.ids.length > 0) writes.push({ type: 'put', key: dedupKey(block.seq), value: encodeDedup(block.ids) });
     writes.push({ type: 'put', key: META_KEY, value: encodeMeta(this.meta) });
-    return { results, writes };
+    return valuesOnDisk === undefined ? { results, writes } : { results, writes, valuesOnDisk };
   }
 
-  private applyEntry(entry: Entry, writes: BatchWriter, block: DedupBlock): ApplyResult {
+  private applyEntry(entry: Entry, writes: BatchWriter, block: DedupBlock, loaded: LoadedValues): ApplyResult {
     let requestId = 0;
     try {
       checkRequestSize(entry.data.length, this.limits);
@@ -165,7 +229,7 @@ export class MvccStore {
       if (seen !== undefined)
         return this.result(entry, requestId, { status: 'duplicate', revision: seen.revision }, []);
       validateCommand(decoded.command, this.limits);
-      const { response, events } = this.execute(decoded.command, writes);
+      const { response, events } = this.execute(decoded.command, writes, loaded);
       this.remember(requestId, writes, block);
       return this.result(entry, requestId, { status: 'ok', response }, events);
     } catch (error) {
@@ -179,12 +243,16 @@ export class MvccStore {
     return { index: entry.index, requestId, revision: this.meta.revision, outcome, events };
   }
 
-  private execute(command: Command, writes: BatchWriter): { response: CommandResponse; events: readonly Event[] } {
+  private execute(
+    command: Command,
+    writes: BatchWriter,
+    loaded: LoadedValues,
+  ): { response: CommandResponse; events: readonly Event[] } {
     if (command.op === 'compact') {
       this.compact(command.request.revision, writes);
       return { response: { type: 'compact' }, events: [] };
     }
-    const txn = new WriteTxn(this.view());
+    const txn = new WriteTxn(this.view(loaded));
     const response: CommandResponse =
       command.op === 'put'
         ? { type: 'put', response: txn.put(command.request) }
@@ -200,9 +268,13 @@ export class MvccStore {
     if (txn.changes.length === 0) return;
     const main = txn.newRevision;
     for (const [sub, change] of txn.changes.entries()) {
-      const version = { main, sub, kv: change.kv };
-      this.index.add(change.key, version);
-      writes.push({ type: 'put', key: revisionKey(main, sub), value: encodeVersion(change.key, version) });
+      const version: Version = { main, sub, kv: change.kv };
+      const superseded = this.index.add(change.key, version);
+      if (this.valuesOnDisk && typeof superseded?.kv === 'object') {
+        this.releasable.push(superseded);
+        this.releasableBy.push(main);
+      }
+      writes.push({ type: 'put', key: revisionKey(main, sub), value: encodeVersion(change.key, change.kv) });
     }
     this.meta.revision = main;
   }
@@ -264,8 +336,9 @@ export class MvccStore {
     return evicted.block !== currentBlock && this.dedup.oldest()?.block !== evicted.block;
   }
 
-  private view(): { index: KeyIndex; revision: number; compactedRevision: number } {
-    return { index: this.index, revision: this.meta.revision, compactedRevision: this.meta.compactedRevision };
+  private view(loaded: LoadedValues): StoreView {
+    const { revision, compactedRevision } = this.meta;
+    return { index: this.index, revision, compactedRevision, loaded };
   }
 }
 
@@ -285,8 +358,10 @@ const noBytes = new Uint8Array(0);
 function keepRestored(
   decoded: readonly { key: Uint8Array; version: Version }[],
   histories: Map<string, KeyHistory>,
+  valuesOnDisk: boolean,
 ): void {
-  const values = packCopies(decoded.map(({ version }) => version.kv?.value ?? noBytes));
+  // With values on disk most are let go at once; the kept ones are packed at the end (packLatestValues).
+  const values = valuesOnDisk ? undefined : packCopies(decoded.map(({ version }) => kvOf(version)?.value ?? noBytes));
   decoded.forEach(({ key, version }, i) => {
     const name = bytesKey(key);
     let history = histories.get(name);
@@ -294,13 +369,35 @@ function keepRestored(
       history = { key: key.slice(), versions: [] };
       histories.set(name, history);
     }
-    const { main, sub, kv } = version;
+    const previous = history.versions.at(-1);
+    if (valuesOnDisk && previous !== undefined && previous.kv !== undefined) previous.kv = onDisk;
+    const { main, sub } = version;
+    const kv = kvOf(version);
     if (kv === undefined) history.versions.push(version);
     else {
       // Literals in the live store's property order, so both share V8 shapes.
       const { createRevision, modRevision, version: count, lease } = kv;
-      const restored = { key: history.key, createRevision, modRevision, version: count, value: values[i]!, lease };
+      const value = values?.[i] ?? kv.value;
+      const restored = { key: history.key, createRevision, modRevision, version: count, value, lease };
       history.versions.push({ main, sub, kv: restored });
     }
   });
+}
+
+/** Copies each key's latest value into shared buffers, so the views of backend records it held can go. */
+function packLatestValues(histories: Iterable<KeyHistory>): void {
+  const kept = [...histories].flatMap((history) => {
+    const version = history.versions.at(-1);
+    return version !== undefined && typeof version.kv === 'object' ? [version] : [];
+  });
+  const values = packCopies(kept.map((version) => kvOf(version)!.value));
+  kept.forEach((version, i) => {
+    version.kv = { ...kvOf(version)!, value: values[i]! };
+  });
+}
+
+/** A version's kv; asserts it has not been let go (a restore decodes every value). */
+function kvOf(version: Version): KeyValue | undefined {
+  assert(version.kv !== onDisk, 'a decoded version holds its value');
+  return version.kv;
 }

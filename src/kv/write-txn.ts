@@ -1,6 +1,6 @@
 import { compareBytes } from '../core/binary.ts';
 import { WeftError } from '../core/errors.ts';
-import { visibleAt, type KeyIndex } from './key-index.ts';
+import { latest, onDisk, versionAt, type KeyIndex, type Version } from './key-index.ts';
 import { bytesKey, rangeContains } from './key-range.ts';
 import { shapeRange } from './range-view.ts';
 import type {
@@ -25,11 +25,28 @@ export interface Change {
   readonly kv: KeyValue | undefined;
 }
 
+/** Values of released versions, read back from the backend (see ValuesOnDisk). */
+export type LoadedValues = ReadonlyMap<Version, KeyValue>;
+
 /** The store state a transaction reads: the index as of `revision`, with `compactedRevision` the oldest readable. */
 export interface StoreView {
   readonly index: KeyIndex;
   readonly revision: number;
   readonly compactedRevision: number;
+  /** Values of released versions the caller has read back from the backend. */
+  readonly loaded: LoadedValues;
+}
+
+/**
+ * Thrown by a historic read that meets released versions whose values are
+ * not in `loaded`: the caller reads their records from the backend and asks
+ * again. Not a WeftError: the read (or the entry being applied) did not
+ * happen, and nothing changed.
+ */
+export class ValuesOnDisk extends Error {
+  constructor(readonly versions: readonly Version[]) {
+    super(`${versions.length} values are on disk`);
+  }
 }
 
 /**
@@ -59,14 +76,14 @@ export class WriteTxn {
     const change = this.changes.length === 0 ? undefined : this.overlay().get(bytesKey(key));
     if (change !== undefined) return change.kv;
     const history = this.view.index.get(key);
-    return history === undefined ? undefined : visibleAt(history, this.view.revision);
+    return history === undefined ? undefined : latest(history);
   }
 
   /** The live kvs in the range, in key order, including this transaction's changes. */
   private currentRange(key: Uint8Array, rangeEnd: Uint8Array | undefined): KeyValue[] {
     const kvs = new Map<string, KeyValue>();
     for (const history of this.view.index.range(key, rangeEnd)) {
-      const kv = visibleAt(history, this.view.revision);
+      const kv = latest(history);
       if (kv !== undefined) kvs.set(bytesKey(history.key), kv);
     }
     for (const [name, change] of this.overlay()) {
@@ -206,9 +223,14 @@ export function readRange(view: StoreView, request: RangeRequest): RangeResponse
     );
   }
   const kvs: KeyValue[] = [];
+  let missing: Version[] | undefined;
   for (const history of view.index.range(request.key, request.rangeEnd)) {
-    const kv = visibleAt(history, at);
+    const version = versionAt(history, at);
+    if (version === undefined || version.kv === undefined) continue;
+    const kv = version.kv === onDisk ? view.loaded.get(version) : version.kv;
     if (kv !== undefined) kvs.push(kv);
+    else (missing ??= []).push(version);
   }
+  if (missing !== undefined) throw new ValuesOnDisk(missing);
   return shapeRange(kvs, request);
 }

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { BackendBatch, KvBackend } from '../kv/backend.ts';
 import { encodeCommand } from '../kv/command-codec.ts';
+import type { Command } from '../kv/command.ts';
 import { MemoryBackend } from '../kv/memory-backend.ts';
 import type { Entry } from '../raft/types.ts';
 import { DurableKv } from './durable-kv.ts';
@@ -25,17 +26,25 @@ function puts(from: number, to: number): Entry[] {
   }));
 }
 
-/** A MemoryBackend that counts its writes and can be made to fail them. */
+/** A MemoryBackend that counts its writes and reads, can be made to fail writes, and can hold them. */
 class WatchedBackend implements KvBackend {
   readonly inner = new MemoryBackend();
   writes = 0;
+  recordsRead = 0;
   failing = false;
+  /** While set, writes wait for it. */
+  held: Promise<void> | undefined;
   records(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
     return this.inner.records();
+  }
+  read(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    this.recordsRead += keys.length;
+    return this.inner.read(keys);
   }
   async write(batch: BackendBatch, options: { readonly sync: boolean }): Promise<void> {
     if (this.failing) throw new Error('EIO: the disk is gone');
     this.writes += 1;
+    await this.held;
     await this.inner.write(batch, options);
   }
   replaceAll(records: AsyncIterable<readonly [Uint8Array, Uint8Array]>): Promise<void> {
@@ -56,6 +65,80 @@ describe('DurableKv', () => {
     const restored = await DurableKv.open({ dataDir: 'unused', backend: backend.inner });
     assert.equal(restored.appliedIndex, 20);
     assert.deepEqual(restored.store.range(everything), kv.store.range(everything));
+  });
+
+  it('lets a superseded value go only once its record is written, and reads it back from there', async () => {
+    const backend = new WatchedBackend();
+    const kv = await DurableKv.open({ dataDir: 'unused', backend, writeBehindMs: 3_600_000 });
+    try {
+      const put = (index: number, value: string): Entry => ({
+        term: 1,
+        index,
+        kind: 'normal',
+        data: encodeCommand({ requestId: 0, command: { op: 'put', request: { key: text('k'), value: text(value) } } }),
+      });
+      const valueAt = async (revision: number): Promise<string> =>
+        new TextDecoder().decode((await kv.range({ key: text('k'), revision })).response.kvs[0]?.value);
+      await kv.apply([put(1, 'a')]); // revision 2
+      let release = (): void => undefined;
+      backend.held = new Promise((resolve) => (release = resolve));
+      const writing = kv.sync(); // the write of revision 2, held
+      await kv.apply([put(2, 'b')]); // revision 3: supersedes 'a'
+      await kv.apply([put(3, 'c')]); // revision 4: supersedes 'b', whose record is not even on its way
+      release();
+      backend.held = undefined;
+      await writing;
+      assert.deepEqual([await valueAt(2), await valueAt(3)], ['a', 'b']);
+      assert.equal(backend.recordsRead, 0, 'both from memory: what superseded them is not written yet');
+      await kv.sync();
+      assert.deepEqual([await valueAt(2), await valueAt(3), await valueAt(4)], ['a', 'b', 'c']);
+      assert.equal(backend.recordsRead, 2, "'a' and 'b' from the backend; the latest value stays in memory");
+    } finally {
+      await kv.close(); // a failed assertion too: the write-behind timer would keep the test alive
+    }
+  });
+
+  it('applies a batch whose txn reads released values in order, the entries after it too', async () => {
+    const backend = new WatchedBackend();
+    const kv = await DurableKv.open({ dataDir: 'unused', backend, writeBehindMs: 3_600_000 });
+    try {
+      const entry = (index: number, command: Command): Entry => ({
+        term: 1,
+        index,
+        kind: 'normal',
+        data: encodeCommand({ requestId: 0, command }),
+      });
+      const put = (value: string): Command => ({ op: 'put', request: { key: text('k'), value: text(value) } });
+      await kv.apply([entry(1, put('a')), entry(2, put('b'))]); // revisions 2, 3
+      await kv.sync();
+      await kv.sync(); // the second write lets 'a' go (what superseded it is written now)
+      const readOld: Command = {
+        op: 'txn',
+        request: {
+          compare: [],
+          success: [{ type: 'range', request: { key: text('k'), revision: 2 } }],
+          failure: [],
+        },
+      };
+      const results = await kv.apply([entry(3, put('c')), entry(4, readOld), entry(5, put('d'))]);
+      assert.equal(backend.recordsRead, 1, "the txn's range read 'a' back");
+      assert.deepEqual(
+        results.map((result) => [result.index, result.revision]),
+        [
+          [3, 4],
+          [4, 4],
+          [5, 5],
+        ],
+      );
+      const outcome = results[1]!.outcome;
+      assert.ok(outcome.status === 'ok' && outcome.response.type === 'txn');
+      const [op] = outcome.response.response.responses;
+      assert.ok(op?.type === 'range');
+      assert.equal(new TextDecoder().decode(op.response.kvs[0]?.value), 'a');
+      assert.equal(kv.appliedIndex, 5);
+    } finally {
+      await kv.close();
+    }
   });
 
   it('after a failed backend write, every later apply and sync fails with its error', async () => {
@@ -95,10 +178,10 @@ describe('DurableKv', () => {
       await target.apply(puts(1, 3));
       await target.installSnapshot(await snapshots.open(meta));
       assert.equal(target.appliedIndex, 500);
-      assert.deepEqual(target.store.range(everything), source.store.range(everything));
+      assert.deepEqual(await target.range(everything), await source.range(everything));
       assert.deepEqual(
-        target.store.range({ ...everything, revision: 250 }),
-        source.store.range({ ...everything, revision: 250 }),
+        await target.range({ ...everything, revision: 250 }),
+        await source.range({ ...everything, revision: 250 }),
       );
       await source.close();
       await target.close();

@@ -2,9 +2,12 @@ import { join } from 'node:path';
 import { assert } from '../core/assert.ts';
 import { BinaryReader, BinaryWriter } from '../core/binary.ts';
 import { WeftError } from '../core/errors.ts';
-import type { BackendOp, KvBackend } from '../kv/backend.ts';
+import { decodeVersion, revisionKey, type BackendOp, type KvBackend } from '../kv/backend.ts';
+import { onDisk, type Version } from '../kv/key-index.ts';
 import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.ts';
 import { MvccStore, type ApplyResult } from '../kv/mvcc-store.ts';
+import type { KeyValue, RangeRequest, RangeResponse } from '../kv/types.ts';
+import { ValuesOnDisk } from '../kv/write-txn.ts';
 import type { Entry, SnapshotMeta } from '../raft/types.ts';
 import { LevelBackend } from './level-backend.ts';
 import type { SnapshotReader, SnapshotStore } from './snapshot-store.ts';
@@ -27,10 +30,17 @@ import type { SnapshotReader, SnapshotStore } from './snapshot-store.ts';
  * entries under load) made LevelDB a tenth of a node's CPU per write. The
  * store is still written in order, atomically per write, with the applied
  * index; what a crash loses from it, the WAL still holds.
+ *
+ * Values on disk: once a write has reached the backend, the store lets go of
+ * the values of the versions it superseded (only each key's latest value
+ * stays in memory, as etcd keeps only its key index). A read of an older
+ * revision, and a txn's range at one, reads those values back (`range`,
+ * `apply`).
  */
 export const KV_DIR_NAME = 'kv';
 const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 const writeBehindOps = 1_024;
+const valuesOnDisk = { valuesOnDisk: true } as const;
 
 export class DurableKv {
   /** Backend writes of applies not yet handed to the backend, in apply order. */
@@ -60,7 +70,7 @@ export class DurableKv {
     writeBehindMs?: number;
   }): Promise<DurableKv> {
     const backend = options.backend ?? (await LevelBackend.open(join(options.dataDir, KV_DIR_NAME)));
-    const store = await MvccStore.restore(backend.records(), options.limits ?? DEFAULT_KV_LIMITS);
+    const store = await MvccStore.restore(backend.records(), options.limits ?? DEFAULT_KV_LIMITS, valuesOnDisk);
     return new DurableKv(store, backend, options.writeBehindMs ?? 20);
   }
 
@@ -68,16 +78,79 @@ export class DurableKv {
     return this.store.appliedIndex;
   }
 
-  /** Applies the committed entries above the applied index; their backend write follows (see write-behind above). */
+  /**
+   * Applies the committed entries above the applied index; their backend
+   * write follows (see write-behind above). Calls must not overlap (the
+   * driver applies one batch after the other): one that reads values back
+   * from the backend resolves later.
+   */
   async apply(entries: readonly Entry[]): Promise<readonly ApplyResult[]> {
     this.throwIfWriteFailed();
-    const fresh = entries.filter((entry) => entry.index > this.store.appliedIndex);
+    let fresh = entries.filter((entry) => entry.index > this.store.appliedIndex);
     if (fresh.length === 0) return [];
-    const { results, writes } = this.store.applyEntries(fresh);
-    for (const op of writes) this.unwritten.push(op);
+    const results: ApplyResult[] = [];
+    const loads = new Loads();
+    for (;;) {
+      const store = this.store;
+      const batch = store.applyEntries(fresh, loads.values);
+      results.push(...batch.results);
+      for (const op of batch.writes) this.unwritten.push(op);
+      if (batch.valuesOnDisk === undefined) break;
+      // A txn read an older revision: load what it needs and apply the rest.
+      await this.load(batch.valuesOnDisk, loads);
+      fresh = fresh.filter((entry) => entry.index > this.store.appliedIndex);
+    }
     if (this.unwritten.length >= writeBehindOps) void this.flush().catch(() => undefined);
     else this.flushTimer ??= setTimeout(() => void this.flush().catch(() => undefined), this.writeBehindMs);
     return results;
+  }
+
+  /**
+   * A read at the request's revision (`MvccStore.range`), reading back from
+   * the backend the values of older versions it returns. `revision` is the
+   * store's revision when it was answered.
+   */
+  async range(request: RangeRequest): Promise<{ revision: number; response: RangeResponse }> {
+    const loads = new Loads();
+    for (;;) {
+      const store = this.store;
+      try {
+        return { revision: store.revision, response: store.range(request, loads.values) };
+      } catch (error) {
+        if (!(error instanceof ValuesOnDisk)) throw error;
+        await this.load(error.versions, loads);
+      }
+    }
+  }
+
+  /**
+   * Reads the records of released versions into `loads`. A record can be
+   * gone only if a compaction removed its version meanwhile; the caller's
+   * next try then finds the revision compacted, or no longer needs it. A
+   * version asked for again and still missing is a store out of step with
+   * its backend.
+   */
+  private async load(versions: readonly Version[], loads: Loads): Promise<void> {
+    this.throwIfWriteFailed();
+    assert(
+      versions.some((version) => !loads.values.has(version)),
+      'the store asks for values it was given: it would ask forever',
+    );
+    const keys = versions.map((version) => revisionKey(version.main, version.sub));
+    const records = await this.enqueue(() => this.backend.read(keys));
+    records.forEach((record, i) => {
+      const version = versions[i]!;
+      if (record !== undefined) {
+        const kv = decodeVersion(keys[i]!, record).version.kv;
+        assert(kv !== undefined && kv !== onDisk, 'a released version is no tombstone');
+        loads.values.set(version, kv);
+      } else if (loads.missing.has(version)) {
+        throw new WeftError(
+          'BACKEND_MISMATCH',
+          `the KV backend has no record of revision ${version.main}.${version.sub}, which the store still holds; restart the member to rebuild its store from the backend`,
+        );
+      } else loads.missing.add(version);
+    });
   }
 
   /** Makes every applied batch durable (LevelDB's log is sequential: one synced write syncs all before it). */
@@ -86,11 +159,19 @@ export class DurableKv {
     await this.enqueue(() => this.backend.write([], { sync: true }));
   }
 
-  /** Hands every apply so far to the backend, in one atomic write; resolves once written (not synced). */
+  /**
+   * Hands every apply so far to the backend, in one atomic write; resolves
+   * once written (not synced), and then the values those applies superseded
+   * are on disk: the store lets them go.
+   */
   private flush(): Promise<void> {
     const batch = this.takeUnwritten();
+    const store = this.store;
+    const revision = store.revision;
     return this.enqueue(async () => {
       if (batch.length > 0) await this.backend.write(batch, { sync: false });
+      // Unless a snapshot replaced the store meanwhile: its restore released what it could.
+      if (this.store === store) store.releaseWrittenThrough(revision);
     });
   }
 
@@ -159,7 +240,7 @@ export class DurableKv {
     // Writes of applies not yet made are of the state the snapshot replaces.
     this.takeUnwritten();
     await this.enqueue(() => this.backend.replaceAll(decodeRecords(reader.chunks())));
-    const restored = await MvccStore.restore(this.backend.records(), this.store.limits);
+    const restored = await MvccStore.restore(this.backend.records(), this.store.limits, valuesOnDisk);
     if (restored.appliedIndex !== reader.meta.index) {
       throw new WeftError(
         'BACKEND_MISMATCH',
@@ -173,6 +254,13 @@ export class DurableKv {
     await this.flush();
     await this.enqueue(() => this.backend.close());
   }
+}
+
+/** What one read or apply has read back from the backend so far. */
+class Loads {
+  readonly values = new Map<Version, KeyValue>();
+  /** Asked for and not found (see DurableKv.load). */
+  readonly missing = new Set<Version>();
 }
 
 /** Splits the snapshot's data stream back into (key, value) records; a record may span chunks. */

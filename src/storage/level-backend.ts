@@ -24,6 +24,10 @@ export class LevelBackend implements KvBackend {
     return this.db.iterator();
   }
 
+  read(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return this.db.getMany([...keys]);
+  }
+
   /**
    * One atomic write. The chained batch costs about a quarter of the array
    * form per operation (measured: 2.3 vs 9.8 µs; the array form clones and

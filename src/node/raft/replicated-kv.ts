@@ -139,8 +139,8 @@ export class ReplicatedKv implements KvService, ClusterService {
         () => this.checkServing(),
       );
     }
-    const store = this.loop.kv.store;
-    return { header: this.header(store.revision), response: store.range(request) };
+    const { revision, response } = await this.loop.kv.range(request);
+    return { header: this.header(revision), response };
   }
 
   async put(request: PutRequest, options?: WriteOptions): Promise<Answer<PutResponse>> {
