@@ -207,6 +207,13 @@ export class BinaryReader {
     return this.raw(this.buffer.length - this.offset);
   }
 
+  /** The rest of the input as a view of it, not a copy (a caller that keeps it copies it). */
+  restView(): Uint8Array {
+    const value = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset + this.offset, this.remaining);
+    this.offset = this.buffer.length;
+    return value;
+  }
+
   string(): string {
     // Decoded from a view: a copy (bytes()) would allocate a buffer per string.
     const bytes = this.bytesView();

@@ -1,4 +1,5 @@
 import { assert } from '../core/assert.ts';
+import { packCopies } from '../core/binary.ts';
 import { emptyHardState, type Entry, type HardState, type SnapshotMeta } from '../raft/types.ts';
 import type { LogState, LogUpdate } from './log-storage.ts';
 
@@ -54,6 +55,22 @@ export class LogMirror {
     const log = this.entriesValue;
     while (log.length > 0 && log.at(-1)!.index >= first.index) log.pop();
     for (const entry of entries) if (entry.index > this.snapshotIndex()) log.push(entry);
+  }
+
+  /**
+   * Gives the entries whose data are views of `buffer` (a segment replay
+   * read) copies of their own, sharing buffers of 16 KiB (packCopies), so
+   * the segment can go. A copy per entry would be an ArrayBuffer per entry,
+   * up to `--snapshot-entries` of them after a restart, which the garbage
+   * collector visits at every collection.
+   */
+  ownData(buffer: ArrayBufferLike): void {
+    const log = this.entriesValue;
+    const viewing = log.flatMap((entry, i) => (entry.data.buffer === buffer ? [i] : []));
+    const copies = packCopies(viewing.map((i) => log[i]!.data));
+    viewing.forEach((i, n) => {
+      log[i] = { ...log[i]!, data: copies[n]! };
+    });
   }
 
   applyHardState(state: HardState): void {

@@ -54,13 +54,14 @@ function putVarint(bytes: Uint8Array, offset: number, value: number): number {
   return at;
 }
 
+/** The entry's data is a view of `payload`: a caller that keeps it copies it (replay packs them, LogMirror.ownData). */
 export function decodeEntry(payload: Uint8Array): Entry {
   const reader = new BinaryReader(payload, 'WAL entry');
   const term = reader.uvarint();
   const index = reader.uvarint();
   const kindByte = reader.u8();
   const kind = kinds[kindByte] ?? reader.fail(`unknown entry kind ${kindByte}`);
-  return { term, index, kind, data: reader.rest() };
+  return { term, index, kind, data: reader.restView() };
 }
 
 function writeHardState(writer: BinaryWriter, state: HardState): void {

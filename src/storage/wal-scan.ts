@@ -44,6 +44,7 @@ export async function scanSegments(segments: readonly SegmentFile[], maxRecordBy
     }
     const bytes = await readFile(segment.path);
     const stop = replaySegment(bytes, segment, mirror, maxRecordBytes);
+    mirror.ownData(bytes.buffer); // the entries were decoded as views of the segment
     if (stop !== undefined) {
       // Only a bad frame can be torn: a record whose checksum holds but whose content is wrong was written whole.
       const torn =

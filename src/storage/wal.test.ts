@@ -66,6 +66,24 @@ describe('WAL', () => {
       await withWal(dir, {}, async (wal) => assert.equal(wal.readAll().entries.at(-1)?.index, 10));
     }));
 
+  it('replays entries into shared buffers, not an ArrayBuffer each nor views of a whole segment', () =>
+    withTempDir(async (dir) => {
+      await fill(dir, 2_000, 100, 64 * 1024);
+      await withWal(dir, {}, async (wal) => {
+        const replayed = wal.readAll().entries;
+        assert.deepEqual(
+          replayed.map((e) => [e.index, new TextDecoder().decode(e.data)]),
+          entries(1, 2_000).map((e) => [e.index, new TextDecoder().decode(e.data)]),
+        );
+        const buffers = new Set(replayed.map((e) => e.data.buffer));
+        assert.ok(buffers.size < 20, `${buffers.size} buffers for 2,000 entries`);
+        assert.ok(
+          [...buffers].every((buffer) => buffer.byteLength <= 16 * 1024),
+          'no entry keeps a segment (64 KiB) alive',
+        );
+      });
+    }));
+
   it('group commit: concurrent appends share syncs, and each resolves after its bytes are synced', () =>
     withTempDir(async (dir) => {
       await withWal(dir, {}, async (wal) => {
