@@ -542,7 +542,7 @@ describe('MVCC store against a naive model', () => {
       fc.asyncProperty(fc.array(stepArb, { minLength: 10, maxLength: 60, size: 'max' }), async (steps) =>
         runSteps(steps, await durableSubject()),
       ),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
     );
     for (const kind of ['read of released values', 'txn read of released values']) {
       assert.ok((seen.get(kind) ?? 0) >= 20, `only ${seen.get(kind) ?? 0} of kind ${kind}`);
