@@ -344,8 +344,15 @@ interface Subject {
   range(request: RangeRequest): Promise<RangeResponse>;
   apply(entry: Entry): Promise<readonly ApplyResult[]>;
   /** The store rebuilt from its backend. */
-  restore(): Promise<Omit<Subject, 'restore'> & { appliedIndex: number; revision: number }>;
+  restore(): Promise<Restored>;
   readonly revision: number;
+  close(): Promise<void>;
+}
+
+interface Restored {
+  readonly appliedIndex: number;
+  readonly revision: number;
+  range(request: RangeRequest): Promise<RangeResponse>;
   close(): Promise<void>;
 }
 
@@ -361,19 +368,17 @@ function storeSubject(): Subject {
     },
     restore: async () => {
       const restored = await MvccStore.restore(backend.records(), limits);
-      return { ...storeSubjectOf(restored), appliedIndex: restored.appliedIndex, revision: restored.revision };
+      const { appliedIndex, revision } = restored;
+      return {
+        appliedIndex,
+        revision,
+        range: async (request) => restored.range(request),
+        close: async () => undefined,
+      };
     },
     get revision() {
       return store.revision;
     },
-    close: async () => undefined,
-  };
-}
-
-function storeSubjectOf(store: MvccStore): Omit<Subject, 'restore' | 'revision'> {
-  return {
-    range: async (request) => store.range(request),
-    apply: async (entry) => store.applyEntries([entry]).results,
     close: async () => undefined,
   };
 }
@@ -414,8 +419,11 @@ async function durableSubject(): Promise<Subject> {
     if (backend.recordsRead > before) seen.set(kind, (seen.get(kind) ?? 0) + 1);
     return result;
   };
-  const subjectOf = (kv: DurableKv): Omit<Subject, 'restore' | 'revision'> => ({
-    range: (request) => counted('read of released values', async () => (await kv.range(request)).response),
+  const range = (kv: DurableKv, request: RangeRequest): Promise<RangeResponse> =>
+    counted('read of released values', async () => (await kv.range(request)).response);
+  const kv = await open();
+  return {
+    range: (request) => range(kv, request),
     apply: (entry) =>
       counted('txn read of released values', async () => {
         const results = await kv.apply([entry]);
@@ -428,15 +436,16 @@ async function durableSubject(): Promise<Subject> {
         return results;
       }),
     close: () => kv.close(),
-  });
-  const kv = await open();
-  return {
-    ...subjectOf(kv),
     restore: async () => {
       await Promise.all(syncs);
       await kv.sync();
       const restored = await open();
-      return { ...subjectOf(restored), appliedIndex: restored.appliedIndex, revision: restored.store.revision };
+      return {
+        appliedIndex: restored.appliedIndex,
+        revision: restored.store.revision,
+        range: (request) => range(restored, request),
+        close: () => restored.close(),
+      };
     },
     get revision() {
       return kv.store.revision;
@@ -454,7 +463,7 @@ async function outcomeOfAsync(run: () => Promise<unknown>): Promise<unknown> {
 }
 
 async function runSteps(steps: readonly Step[], subject: Subject = storeSubject()): Promise<void> {
-  let restored: Awaited<ReturnType<Subject['restore']>> | undefined;
+  let restored: Restored | undefined;
   try {
     restored = await compareSteps(steps, subject);
   } finally {
@@ -464,10 +473,7 @@ async function runSteps(steps: readonly Step[], subject: Subject = storeSubject(
   }
 }
 
-async function compareSteps(
-  steps: readonly Step[],
-  subject: Subject,
-): Promise<Awaited<ReturnType<Subject['restore']>>> {
+async function compareSteps(steps: readonly Step[], subject: Subject): Promise<Restored> {
   const model = new Model();
   let index = 0;
   for (const step of steps) {
