@@ -14,16 +14,16 @@ import { withTempDir } from './test-helpers.ts';
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const everything = { key: text('\0'), rangeEnd: text('\0') };
 
+function entry(index: number, command: Command): Entry {
+  return { term: 1, index, kind: 'normal', data: encodeCommand({ requestId: 0, command }) };
+}
+
+function put(key: string, value: string): Command {
+  return { op: 'put', request: { key: text(key), value: text(value) } };
+}
+
 function puts(from: number, to: number): Entry[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => ({
-    term: 1,
-    index: from + i,
-    kind: 'normal' as const,
-    data: encodeCommand({
-      requestId: 0,
-      command: { op: 'put', request: { key: text(`k${(from + i) % 7}`), value: text(`v${from + i}`) } },
-    }),
-  }));
+  return Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, put(`k${(from + i) % 7}`, `v${from + i}`)));
 }
 
 /** A MemoryBackend that counts its writes and reads, can be made to fail writes, and can hold them. */
@@ -71,20 +71,14 @@ describe('DurableKv', () => {
     const backend = new WatchedBackend();
     const kv = await DurableKv.open({ dataDir: 'unused', backend, writeBehindMs: 3_600_000 });
     try {
-      const put = (index: number, value: string): Entry => ({
-        term: 1,
-        index,
-        kind: 'normal',
-        data: encodeCommand({ requestId: 0, command: { op: 'put', request: { key: text('k'), value: text(value) } } }),
-      });
       const valueAt = async (revision: number): Promise<string> =>
         new TextDecoder().decode((await kv.range({ key: text('k'), revision })).response.kvs[0]?.value);
-      await kv.apply([put(1, 'a')]); // revision 2
+      await kv.apply([entry(1, put('k', 'a'))]); // revision 2
       let release = (): void => undefined;
       backend.held = new Promise((resolve) => (release = resolve));
       const writing = kv.sync(); // the write of revision 2, held
-      await kv.apply([put(2, 'b')]); // revision 3: supersedes 'a'
-      await kv.apply([put(3, 'c')]); // revision 4: supersedes 'b', whose record is not even on its way
+      await kv.apply([entry(2, put('k', 'b'))]); // revision 3: supersedes 'a'
+      await kv.apply([entry(3, put('k', 'c'))]); // revision 4: supersedes 'b', whose record is not even on its way
       release();
       backend.held = undefined;
       await writing;
@@ -102,14 +96,7 @@ describe('DurableKv', () => {
     const backend = new WatchedBackend();
     const kv = await DurableKv.open({ dataDir: 'unused', backend, writeBehindMs: 3_600_000 });
     try {
-      const entry = (index: number, command: Command): Entry => ({
-        term: 1,
-        index,
-        kind: 'normal',
-        data: encodeCommand({ requestId: 0, command }),
-      });
-      const put = (value: string): Command => ({ op: 'put', request: { key: text('k'), value: text(value) } });
-      await kv.apply([entry(1, put('a')), entry(2, put('b'))]); // revisions 2, 3
+      await kv.apply([entry(1, put('k', 'a')), entry(2, put('k', 'b'))]); // revisions 2, 3
       await kv.sync();
       await kv.sync(); // the second write lets 'a' go (what superseded it is written now)
       const readOld: Command = {
@@ -120,7 +107,7 @@ describe('DurableKv', () => {
           failure: [],
         },
       };
-      const results = await kv.apply([entry(3, put('c')), entry(4, readOld), entry(5, put('d'))]);
+      const results = await kv.apply([entry(3, put('k', 'c')), entry(4, readOld), entry(5, put('k', 'd'))]);
       assert.equal(backend.recordsRead, 1, "the txn's range read 'a' back");
       assert.deepEqual(
         results.map((result) => [result.index, result.revision]),
