@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RecentLines } from '../src/cli/bench-failover-command.ts';
+import { nodeArgsOf, RecentLines } from '../src/cli/bench-failover-command.ts';
 import { summarize } from '../src/cli/bench/failover.ts';
 import { freePortRange } from './helpers/ports.ts';
 import { runWeft } from './helpers/weft-process.ts';
@@ -50,6 +50,32 @@ describe('weft bench failover', () => {
     const run = await runWeft(['bench', 'failover', '--mode', 'paxos']);
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /mode.*s-raft.*raft.*both/);
+  });
+});
+
+describe('--node-args', () => {
+  it("reaches every node: a flag no node knows stops the run with the node's own error", async () => {
+    const peers = await freePortRange(3);
+    const http = await freePortRange(3);
+    const run = await runWeft([
+      ...['bench', 'failover', '--mode', 's-raft', '--trials', '1'],
+      ...['--base-port', String(peers), '--http-base-port', String(http)],
+      '--node-args=--snapshot-entries 5000 --no-such-flag',
+    ]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /no-such-flag/);
+  });
+
+  it('splits on whitespace and refuses the flags the bench sets itself, naming its own', () => {
+    assert.deepEqual(nodeArgsOf('  --snapshot-entries 10000   --wal-delay-ms=5 '), [
+      ...['--snapshot-entries', '10000', '--wal-delay-ms=5'],
+    ]);
+    assert.deepEqual(nodeArgsOf(''), []);
+    assert.throws(
+      () => nodeArgsOf('--heartbeat-ms 5'),
+      /--heartbeat-ms is set by weft bench failover itself: give it to the bench/,
+    );
+    assert.throws(() => nodeArgsOf('--consensus=raft'), /give the bench --mode/);
   });
 });
 

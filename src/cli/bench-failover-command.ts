@@ -21,6 +21,8 @@ Flags:
   --election-ticks <n>    Raft election timeout in heartbeats (default 10)
   --load-clients <C>      writers keeping the cluster busy (default 8)
   --warmup-ms <ms>        the kill comes at a random moment up to this far into each trial (default 2000)
+  --node-args="<flags>"   more flags every node gets, e.g. "--snapshot-entries 10000" (for A/B runs);
+                          the flags this command sets itself are its own (--heartbeat-ms, not a node flag)
   --explain-over <ms>     after a trial slower than this, print what the nodes logged from the kill
                           to the first commit (roles, terms, lost connections; nodes then log at info),
                           each line at its node's own time since the kill, and when the killed
@@ -43,6 +45,7 @@ export async function runBenchFailover(argv: readonly string[], out: Output = pr
   const warmupMs = integer(100, 600_000, ' ms')(values['warmup-ms'] ?? '2000', 'warmup-ms');
   const basePort = integer(1, 65_000)(values['base-port'] ?? '24000', 'base-port');
   const httpBasePort = integer(1, 65_000)(values['http-base-port'] ?? '28000', 'http-base-port');
+  const extraNodeArgs = nodeArgsOf(values['node-args'] ?? '');
   const explainOverMs =
     values['explain-over'] === undefined
       ? undefined
@@ -65,6 +68,7 @@ export async function runBenchFailover(argv: readonly string[], out: Output = pr
         String(heartbeatMs),
         '--election-ticks',
         String(electionTicks),
+        ...extraNodeArgs,
       ],
       ...(explainOverMs !== undefined && { onLog: (line: string) => recent.add(line) }),
     });
@@ -109,6 +113,31 @@ function namesIn(text: string, nodes: number, basePort: number): string {
   return named;
 }
 
+/** Node flags the bench sets for every node itself: a --node-args that repeated one would silently win or lose. */
+const benchOwnedNodeFlags = new Map([
+  ['--consensus', 'give the bench --mode'],
+  ['--heartbeat-ms', 'give it to the bench'],
+  ['--election-ticks', 'give it to the bench'],
+  ['--id', 'the bench names its nodes n1, n2, ... (--nodes)'],
+  ['--peers', 'the bench names its nodes n1, n2, ... (--nodes)'],
+  ['--data-dir', 'each run has a fresh temporary directory'],
+  ['--http-port', 'give the bench --http-base-port'],
+  ['--client-port', 'give the bench --base-port'],
+  ['--log-level', "the bench's --explain-over makes the nodes log at info"],
+]);
+
+/** `--node-args "--a 1 --b"` as argv; a flag the bench owns is refused, naming the bench's own flag. */
+export function nodeArgsOf(text: string): string[] {
+  const args = text.split(/\s+/).filter((arg) => arg !== '');
+  for (const arg of args) {
+    const flag = arg.split('=')[0] ?? arg;
+    const instead = benchOwnedNodeFlags.get(flag);
+    if (instead !== undefined)
+      throw new ConfigError('node-args', `${flag} is set by weft bench failover itself: ${instead}`);
+  }
+  return args;
+}
+
 function parse(argv: readonly string[]) {
   try {
     return parseArgs({
@@ -124,6 +153,7 @@ function parse(argv: readonly string[]) {
         'load-clients': { type: 'string' },
         'warmup-ms': { type: 'string' },
         'explain-over': { type: 'string' },
+        'node-args': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
