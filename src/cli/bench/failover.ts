@@ -1,6 +1,5 @@
 import { nearestRank } from '../../core/quantile.ts';
 import { KvClient } from '../../client/kv-client.ts';
-import { LoadThread } from './failover-load.ts';
 
 /** A cluster the failover bench can load, crash and mend: weft's own, or etcd's (bench/). */
 export interface FailoverTarget {
@@ -41,9 +40,8 @@ export interface ProbeEvent {
 const probeGiveUpMs = 30_000;
 
 /**
- * The client-visible cost of losing the leader: under a steady write load
- * (from a thread of its own, see LoadThread), SIGKILL the leader, then write
- * with a fresh client until a write commits.
+ * The client-visible cost of losing the leader: under a steady write load,
+ * SIGKILL the leader, then write with a fresh client until a write commits.
  * Only writes issued after the kill count, so an acknowledgement the old
  * leader sent just before dying cannot pass for a recovery. Returns one
  * unavailability (ms) per trial.
@@ -51,26 +49,18 @@ const probeGiveUpMs = 30_000;
 export async function measureFailover(target: FailoverTarget, options: FailoverOptions): Promise<number[]> {
   const results: number[] = [];
   let seed = options.seed;
-  const load = await LoadThread.start();
-  try {
-    for (let trial = 0; trial < options.trials; trial += 1) {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      await load.startWriters(target.endpoints(), options.loadClients, options.valueSizeBytes);
-      await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
-      const killedAt = await target.killLeader();
-      const probe: ProbeEvent[] = [];
-      const committedAt = await probeUntilWrite(
-        target.endpoints(),
-        new Uint8Array(options.valueSizeBytes).fill(97),
-        probe,
-      );
-      results.push(committedAt - killedAt);
-      options.onTrial?.({ index: trial, killedAt, committedAt, probe });
-      await load.stopWriters();
-      await target.heal();
-    }
-  } finally {
-    await load.close();
+  for (let trial = 0; trial < options.trials; trial += 1) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const value = new Uint8Array(options.valueSizeBytes).fill(97);
+    const load = startLoad(target.endpoints(), options.loadClients, value);
+    await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
+    const killedAt = await target.killLeader();
+    const probe: ProbeEvent[] = [];
+    const committedAt = await probeUntilWrite(target.endpoints(), value, probe);
+    results.push(committedAt - killedAt);
+    options.onTrial?.({ index: trial, killedAt, committedAt, probe });
+    await load.stop();
+    await target.heal();
   }
   return results;
 }
@@ -102,6 +92,26 @@ async function probeUntilWrite(endpoints: string[], value: Uint8Array, events: P
   } finally {
     client.close();
   }
+}
+
+function startLoad(endpoints: string[], clients: number, value: Uint8Array): { stop(): Promise<void> } {
+  let stopped = false;
+  const writers = Array.from({ length: clients }, async (_, c) => {
+    const client = new KvClient({ endpoints: rotate(endpoints, c), timeoutMs: 2_000, backoffMs: 2, backoffMaxMs: 50 });
+    for (let i = 0; !stopped; i += 1) await client.put(`failover-load/${c}/${i % 100}`, value).catch(() => undefined);
+    client.close();
+  });
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(writers);
+    },
+  };
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % Math.max(1, items.length);
+  return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
 function sleep(ms: number): Promise<void> {
