@@ -36,6 +36,14 @@ describe('weft bench failover', () => {
     assert.match(run.stdout, /probe\| write \d+ committed; n\d answered/);
     // Each trial's lines come in the order the nodes stamped them.
     for (const trial of run.stdout.split(/s-raft trial \d+:/).slice(1)) {
+      // The probe runs in a thread of its own: its times come back on this clock, the kill at 0.
+      const totalMs = Number(/^ ([\d.]+) ms;/.exec(trial)?.[1]);
+      const sent = Number(/^ {2}\+ *(-?\d+) ms probe\| write 0 sent$/m.exec(trial)?.[1]);
+      const committed = Number(/^ {2}\+ *(-?\d+) ms probe\| write \d+ committed/m.exec(trial)?.[1]);
+      assert.ok(sent >= 0 && sent <= committed, trial);
+      // The probe gives up 30 s after the kill: a longer trial would mean the two threads' clocks were mixed.
+      assert.ok(totalMs < 30_000, trial);
+      assert.ok(Math.abs(committed - totalMs) <= 1, trial);
       const offsets = [...trial.matchAll(/^ {2}\+ *(-?\d+) ms/gm)].map((m) => Number(m[1]));
       assert.ok(offsets.length > 0, trial);
       assert.deepEqual(

@@ -1,5 +1,6 @@
 import { nearestRank } from '../../core/quantile.ts';
 import { KvClient } from '../../client/kv-client.ts';
+import { ProbeThread, type ProbeEvent } from './failover-probe.ts';
 
 /** A cluster the failover bench can load, crash and mend: weft's own, or etcd's (bench/). */
 export interface FailoverTarget {
@@ -30,18 +31,10 @@ export interface FailoverOptions {
   readonly onTrial?: (trial: { index: number; killedAt: number; committedAt: number; probe: ProbeEvent[] }) => void;
 }
 
-/** One thing the probe met: a failed attempt, or the write that committed. */
-export interface ProbeEvent {
-  /** performance.now() */
-  readonly at: number;
-  readonly text: string;
-}
-
-const probeGiveUpMs = 30_000;
-
 /**
  * The client-visible cost of losing the leader: under a steady write load,
- * SIGKILL the leader, then write with a fresh client until a write commits.
+ * SIGKILL the leader, then write with a fresh client (in a thread of its
+ * own, see ProbeThread) until a write commits.
  * Only writes issued after the kill count, so an acknowledgement the old
  * leader sent just before dying cannot pass for a recovery. Returns one
  * unavailability (ms) per trial.
@@ -49,49 +42,24 @@ const probeGiveUpMs = 30_000;
 export async function measureFailover(target: FailoverTarget, options: FailoverOptions): Promise<number[]> {
   const results: number[] = [];
   let seed = options.seed;
-  for (let trial = 0; trial < options.trials; trial += 1) {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    const value = new Uint8Array(options.valueSizeBytes).fill(97);
-    const load = startLoad(target.endpoints(), options.loadClients, value);
-    await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
-    const killedAt = await target.killLeader();
-    const probe: ProbeEvent[] = [];
-    const committedAt = await probeUntilWrite(target.endpoints(), value, probe);
-    results.push(committedAt - killedAt);
-    options.onTrial?.({ index: trial, killedAt, committedAt, probe });
-    await load.stop();
-    await target.heal();
+  const prober = await ProbeThread.start();
+  try {
+    for (let trial = 0; trial < options.trials; trial += 1) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const value = new Uint8Array(options.valueSizeBytes).fill(97);
+      const load = startLoad(target.endpoints(), options.loadClients, value);
+      await sleep(options.warmupMs / 2 + (seed / 2 ** 31) * (options.warmupMs / 2));
+      const killedAt = await target.killLeader();
+      const { committedAt, events: probe } = await prober.probe(target.endpoints(), options.valueSizeBytes);
+      results.push(committedAt - killedAt);
+      options.onTrial?.({ index: trial, killedAt, committedAt, probe });
+      await load.stop();
+      await target.heal();
+    }
+  } finally {
+    await prober.close();
   }
   return results;
-}
-
-async function probeUntilWrite(endpoints: string[], value: Uint8Array, events: ProbeEvent[]): Promise<number> {
-  const note = (text: string): void => void events.push({ at: performance.now(), text });
-  const client = new KvClient({
-    endpoints,
-    timeoutMs: 200,
-    retries: 100,
-    backoffMs: 1,
-    backoffMaxMs: 5,
-    onRetry: (failure, waitMs) => note(`${failure.code} from ${failure.endpoint}, again in ${waitMs} ms`),
-  });
-  const deadline = performance.now() + probeGiveUpMs;
-  try {
-    for (let attempt = 0; performance.now() < deadline; attempt += 1) {
-      note(`write ${attempt} sent`);
-      try {
-        const { header } = await client.put(`failover-probe/${attempt}`, value);
-        note(`write ${attempt} committed; member ${header.memberId.toString(16)} answered`);
-        return performance.now();
-      } catch (error) {
-        // Not yet: no leader, or the dead one. Try again at once.
-        note(`write ${attempt} failed: ${(error as Error).message}`);
-      }
-    }
-    throw new Error(`no write committed within ${probeGiveUpMs} ms of the leader's death`);
-  } finally {
-    client.close();
-  }
 }
 
 function startLoad(endpoints: string[], clients: number, value: Uint8Array): { stop(): Promise<void> } {
