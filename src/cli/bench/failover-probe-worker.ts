@@ -7,8 +7,9 @@ const reply = (message: ProbeReply): void => port.postMessage(message);
 // Stamped on the clock every thread of the process shares; the main thread takes its own timeOrigin off.
 const sharedClock = (): number => performance.timeOrigin + performance.now();
 
-port.on('message', ({ endpoints, valueSizeBytes }: ProbeRequest) => {
-  probeUntilWrite(endpoints, new Uint8Array(valueSizeBytes).fill(97), sharedClock).then(
+port.on('message', ({ endpoints, valueSizeBytes, warmUp }: ProbeRequest) => {
+  const key = warmUp === true ? 'failover-probe/warm-up' : 'failover-probe';
+  probeUntilWrite(endpoints, new Uint8Array(valueSizeBytes).fill(97), sharedClock, key).then(
     (result) => reply({ type: 'committed', result }),
     (error: unknown) => reply({ type: 'failed', message: (error as Error).message }),
   );

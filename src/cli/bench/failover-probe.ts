@@ -14,23 +14,31 @@ export interface ProbeResult {
   readonly events: ProbeEvent[];
 }
 
-export type ProbeRequest = { readonly endpoints: readonly string[]; readonly valueSizeBytes: number };
+export type ProbeRequest = {
+  readonly endpoints: readonly string[];
+  readonly valueSizeBytes: number;
+  /** A write before the trials, to load and warm the client's code in this thread: it is not timed. */
+  readonly warmUp?: true;
+};
 export type ProbeReply =
   | { readonly type: 'ready' }
   | { readonly type: 'committed'; readonly result: ProbeResult }
   | { readonly type: 'failed'; readonly message: string };
 
 const probeGiveUpMs = 30_000;
+/** Probes the thread makes, untimed, before the first trial (each with a fresh client, as a trial's). */
+const warmUpProbes = 10;
 
 /**
  * Write with a fresh client until a write commits, noting each attempt, each
- * retry and why, and the member that answered. `now` is the clock the
- * events are stamped with.
+ * retry and why, and the member that answered (to keys `keyPrefix/attempt`).
+ * `now` is the clock the events are stamped with.
  */
 export async function probeUntilWrite(
   endpoints: readonly string[],
   value: Uint8Array,
   now: () => number = () => performance.now(),
+  keyPrefix = 'failover-probe',
 ): Promise<ProbeResult> {
   const events: ProbeEvent[] = [];
   const note = (text: string): void => void events.push({ at: now(), text });
@@ -47,7 +55,7 @@ export async function probeUntilWrite(
     for (let attempt = 0; performance.now() < deadline; attempt += 1) {
       note(`write ${attempt} sent`);
       try {
-        const { header } = await client.put(`failover-probe/${attempt}`, value);
+        const { header } = await client.put(`${keyPrefix}/${attempt}`, value);
         note(`write ${attempt} committed; member ${header.memberId.toString(16)} answered`);
         return { committedAt: now(), events };
       } catch (error) {
@@ -85,17 +93,26 @@ export class ProbeThread {
     worker.on('exit', (code) => this.fail(new Error(`the failover probe's thread exited with status ${code}`)));
   }
 
-  /** Resolves once the thread has loaded its modules, so that no trial's probe waits for them. */
-  static async start(): Promise<ProbeThread> {
+  /**
+   * Resolves once the thread has loaded its modules and probed the cluster
+   * a few times: a cold thread took the first trial's probe 15 ms to send its
+   * write and 160 ms after the new leader's first commit to see it committed.
+   */
+  static async start(endpoints: readonly string[], valueSizeBytes: number): Promise<ProbeThread> {
     const thread = new ProbeThread(new Worker(new URL('./failover-probe-worker.js', import.meta.url)));
     const reply = await thread.next();
     if (reply.type !== 'ready') throw new Error(`the failover probe's thread said ${reply.type} first`);
+    for (let i = 0; i < warmUpProbes; i += 1) await thread.request({ endpoints, valueSizeBytes, warmUp: true });
     return thread;
   }
 
   async probe(endpoints: readonly string[], valueSizeBytes: number): Promise<ProbeResult> {
+    return this.request({ endpoints, valueSizeBytes });
+  }
+
+  private async request(request: ProbeRequest): Promise<ProbeResult> {
     const answered = this.next();
-    this.worker.postMessage({ endpoints, valueSizeBytes } satisfies ProbeRequest);
+    this.worker.postMessage(request);
     const reply = await answered;
     if (reply.type === 'failed') throw new Error(reply.message);
     if (reply.type !== 'committed') throw new Error(`the failover probe's thread said ${reply.type} to a probe`);

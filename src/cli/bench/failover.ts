@@ -42,7 +42,7 @@ export interface FailoverOptions {
 export async function measureFailover(target: FailoverTarget, options: FailoverOptions): Promise<number[]> {
   const results: number[] = [];
   let seed = options.seed;
-  const prober = await ProbeThread.start();
+  const prober = await ProbeThread.start(target.endpoints(), options.valueSizeBytes);
   try {
     for (let trial = 0; trial < options.trials; trial += 1) {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
