@@ -62,14 +62,16 @@ export class LogMirror {
    * read) copies of their own, sharing buffers of 16 KiB (packCopies), so
    * the segment can go. A copy per entry would be an ArrayBuffer per entry,
    * up to `--snapshot-entries` of them after a restart, which the garbage
-   * collector visits at every collection.
+   * collector visits at every collection. The entries the segment's replay
+   * appended are the log's tail (a truncation only cuts a tail), so only
+   * they are looked at, not the whole log again for every segment.
    */
   ownData(buffer: ArrayBufferLike): void {
     const log = this.entriesValue;
-    const viewing = log.flatMap((entry, i) => (entry.data.buffer === buffer ? [i] : []));
-    const copies = packCopies(viewing.map((i) => log[i]!.data));
-    viewing.forEach((i, n) => {
-      log[i] = { ...log[i]!, data: copies[n]! };
+    let first = log.length;
+    while (first > 0 && log[first - 1]!.data.buffer === buffer) first -= 1;
+    packCopies(log.slice(first).map((entry) => entry.data)).forEach((data, n) => {
+      log[first + n] = { ...log[first + n]!, data };
     });
   }
 
