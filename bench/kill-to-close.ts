@@ -1,12 +1,15 @@
 // How long after a SIGKILL a peer sees the dead process's TCP connection
 // close: the earliest "connection lost" hint S-Raft can get. A child process
 // fills its memory to a given size, connects to this one, and is killed.
-//   node --import tsx bench/kill-to-close.ts [--sizes 20,400] [--rounds 2] [--buffers]
+//   node --import tsx bench/kill-to-close.ts [--sizes 20,400] [--rounds 2] [--buffers] [--busy N]
 // --sizes: blocks of about 0.8 MB the child holds. Without --buffers, small
 // objects on V8's heap; with it, 16 KiB ArrayBuffers, which glibc's malloc
 // holds (a node's Raft entries and MVCC values are such buffers). Each size runs with
 // 4 KiB pages and with glibc's malloc on transparent huge pages (the
 // GLIBC_TUNABLES that `weft up` gives its nodes, src/cli/supervisor.ts).
+// --busy: N more processes spin the CPU the whole time, as a loaded machine's
+// other processes would: the kernel tears the killed process down on its own
+// time slice, so it competes with them.
 // Prints, per size: the child's RSS (and how much of it is huge pages), when
 // its socket closed, when its exit was seen.
 import { spawn } from 'node:child_process';
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '20,400' },
     rounds: { type: 'string', default: '2' },
     buffers: { type: 'boolean', default: false },
+    busy: { type: 'string', default: '0' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -26,6 +30,17 @@ const sizes = values.sizes.split(',').map(Number);
 const server = net.createServer();
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address() as net.AddressInfo;
+// Each spins until this process goes (its stdin closes), bounded at ten minutes.
+const spinners = Array.from({ length: Number(values.busy) }, () =>
+  spawn(
+    process.execPath,
+    [
+      '-e',
+      'const end = Date.now() + 600_000; process.stdin.on("close", () => process.exit(0)); const spin = () => { const t = Date.now() + 50; while (Date.now() < t); if (Date.now() < end) setImmediate(spin); else process.exit(0); }; spin();',
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  ),
+);
 
 /** A script that holds `blocks` blocks, connects, and says `ready`. */
 function childScript(blocks: number): string {
@@ -70,4 +85,5 @@ for (let round = 0; round < Number(values.rounds); round += 1) {
     }
   }
 }
+for (const spinner of spinners) spinner.kill();
 server.close();
