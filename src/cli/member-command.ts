@@ -40,7 +40,7 @@ export async function runMember(
     switch (command) {
       case 'list':
         expectArgs(command, args, 0);
-        return printMembers(client, out);
+        return await printMembers(client, out);
       case 'add': {
         expectArgs(command, args, 2);
         const [name = '', address = ''] = args;
