@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KvClient } from '../src/client/kv-client.ts';
+import { hexId, memberIdOf } from '../src/core/ids.ts';
 import { etcdctl, requireEtcdctl } from './helpers/etcdctl.ts';
 import { ProcessCluster } from './helpers/process-cluster.ts';
 import { runWeft, sleep } from './helpers/weft-process.ts';
@@ -56,6 +57,12 @@ describe('membership at run time and etcdctl, real processes on loopback', () =>
       endpoints,
     ]);
     assert.equal(added.code, 0, added.stderr);
+    // Added, not started: listed as etcd lists it, without a name or a client address; promote and remove
+    // still take its node id.
+    const n4 = `http://${cluster.peerAddress('n4').replace(/\./g, '\\.')}`;
+    const unstarted = await runWeft(['member', 'list', '--endpoints', endpoints]);
+    assert.equal(unstarted.code, 0, unstarted.stderr);
+    assert.match(unstarted.stdout, new RegExp(`^${hexId(memberIdOf('n4'))} +unstarted +${n4} +true$`, 'm'));
     const peers = ['n1', 'n2', 'n3', 'n4'].map((id) => `${id}=${cluster.peerAddress(id)}`).join(',');
     cluster.define('n4', ['--cluster-state', 'existing', '--peers', peers, '--snapshot-entries', '100']);
     cluster.launch('n4');
@@ -74,6 +81,14 @@ describe('membership at run time and etcdctl, real processes on loopback', () =>
     const list = await etcdctl(endpoints, ['member', 'list']);
     assert.equal(list.stdout.trim().split('\n').length, 4);
     assert.doesNotMatch(list.stdout, /, true\n/, 'no learner left');
+    const listed = await runWeft(['member', 'list', '--endpoints', endpoints]);
+    assert.equal(listed.code, 0, listed.stderr);
+    for (const id of ['n1', 'n2', 'n3', 'n4']) {
+      // These nodes serve the etcd API on their peer ports: each told the others so.
+      const url = `http://${cluster.peerAddress(id).replace(/\./g, '\\.')}`;
+      const row = `^${hexId(memberIdOf(id))} +started +${id} +${url} +${url} +false$`;
+      await untilListed(endpoints, new RegExp(row, 'm'));
+    }
 
     const leader = await cluster.leader();
     const removed = cluster.ids.find((id) => id !== leader && id !== 'n4')!;
@@ -96,3 +111,15 @@ describe('membership at run time and etcdctl, real processes on loopback', () =>
     client.close();
   });
 });
+
+/** `weft member list` until it shows `row`: a member tells the others where its clients connect within a second or so of starting. */
+async function untilListed(endpoints: string, row: RegExp): Promise<void> {
+  let last = '';
+  for (let waited = 0; waited <= 10_000; waited += 200) {
+    const listed = await runWeft(['member', 'list', '--endpoints', endpoints]);
+    last = listed.stdout + listed.stderr;
+    if (row.test(listed.stdout)) return;
+    await sleep(200);
+  }
+  assert.match(last, row);
+}

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { isDeepStrictEqual as isDeepEqual } from 'node:util';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -59,6 +60,33 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     assert.equal(new Set(indexes.map((index) => leader.loop.node.entryAt(index)!.data.buffer)).size, 1);
     const follower = [...cluster.members.values()].find((member) => member !== leader)!;
     await assert.rejects(follower.loop.propose(commands[0]!), (error: unknown) => isWeftError(error, 'NOT_LEADER'));
+  });
+
+  it("members list each other's client URLs once told; an added member is unstarted until it starts", async () => {
+    const cluster = await TestKvCluster.start(3);
+    clusters.push(cluster);
+    const listedBy = async (id: string) => (await cluster.member(id).kv.members()).response;
+    const urlsBy = async (id: string) =>
+      Object.fromEntries(
+        (await listedBy(id)).map((m) => [m.name, m.started === false ? 'unstarted' : m.clientUrls[0]]),
+      );
+    const all = { n1: cluster.clientUrl('n1'), n2: cluster.clientUrl('n2'), n3: cluster.clientUrl('n3') };
+    for (const id of ['n1', 'n2', 'n3']) await until(async () => isDeepEqual(await urlsBy(id), all), `${id}'s list`);
+
+    const leader = await cluster.leader();
+    await leader.kv.addMember({ peerUrls: [`http://${cluster.address('n4')}`], isLearner: true, name: 'n4' });
+    assert.equal((await urlsBy(leader.id)).n4, 'unstarted', 'added, not started: no client URL yet');
+    await cluster.boot('n4', undefined, ['n1', 'n2', 'n3', 'n4']);
+    const withN4 = { ...all, n4: cluster.clientUrl('n4') };
+    for (const id of ['n1', 'n2', 'n3', 'n4'])
+      await until(async () => isDeepEqual(await urlsBy(id), withN4), `${id}'s list`);
+
+    // What was learnt is kept: restarted while n4 is down, n1 still lists n4's client URL.
+    await cluster.stop('n4');
+    await cluster.stop('n1');
+    await cluster.boot('n1', ['n1', 'n2', 'n3']);
+    await until(async () => (await urlsBy('n1')).n4 !== undefined, "n4 in n1's replayed membership");
+    assert.equal((await urlsBy('n1')).n4, cluster.clientUrl('n4'));
   });
 
   it('keeps serving when the leader stops, and the stopped member catches up on restart', async () => {
@@ -192,4 +220,13 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
 /** The snapshot files in a member's data directory, newest first. */
 async function snapshotFiles(dataDir: string): Promise<{ term: number; index: number }[]> {
   return (await new SnapshotStore({ dataDir }).list()).map(({ term, index }) => ({ term, index }));
+}
+
+/** Wait (up to 10 s) until `done` holds; announcements go out once a second to members not yet told. */
+async function until(done: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not so after 10 s`);
+    await sleep(50);
+  }
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { etcdctl, requireEtcdctl } from './helpers/etcdctl.ts';
 import { freePortRange } from './helpers/ports.ts';
 import { processExists, runWeft, sleep, WeftProcess } from './helpers/weft-process.ts';
 
@@ -81,6 +82,31 @@ describe('weft up', () => {
     assert.equal(put.code, 0, put.stdout + put.stderr);
     const get = await runWeft(['kv', 'get', 'greeting', '--data-dir', dir]);
     assert.match(get.stdout, /hello/);
+
+    // Every member lists every other's client URL (learnt from it), so etcd clients that read the member
+    // list find the etcd API there: etcdctl's --cluster commands dial each listed client URL.
+    requireEtcdctl();
+    const clientUrls = [1, 2, 3].map((i) => `http://127.0.0.1:${clientBasePort + i}`);
+    for (const [i, url] of clientUrls.entries()) {
+      let list = '';
+      for (let waited = 0; waited <= 10_000; waited += 100) {
+        list = (await etcdctl(url.slice('http://'.length), ['member', 'list'])).stdout;
+        if (
+          clientUrls.every((u, j) => list.includes(`, started, n${j + 1}, http://127.0.0.1:${basePort + j + 1}, ${u},`))
+        )
+          break;
+        await sleep(100);
+      }
+      for (const [j, u] of clientUrls.entries())
+        assert.match(
+          list,
+          new RegExp(`, started, n${j + 1}, http://127\\.0\\.0\\.1:${basePort + j + 1}, ${u}, false`),
+          `n${i + 1}'s list`,
+        );
+    }
+    const health = await etcdctl(clientUrls[0]!.slice('http://'.length), ['endpoint', 'health', '--cluster']);
+    assert.equal(health.status, 0, health.stderr);
+    for (const url of clientUrls) assert.match(health.stderr, new RegExp(`${url} is healthy`));
 
     const status = await runWeft(['status', '--data-dir', dir]);
     assert.equal(status.code, 0, status.stdout + status.stderr);

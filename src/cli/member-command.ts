@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { integer } from '../core/config-schema.ts';
 import { ConfigError, WeftError } from '../core/errors.ts';
-import { hexId } from '../core/ids.ts';
+import { hexId, memberIdOf } from '../core/ids.ts';
 import { KvClient } from '../client/kv-client.ts';
 import { kvEndpoints } from './kv-endpoints.ts';
 import type { Output } from './kv-command.ts';
@@ -9,7 +9,9 @@ import type { Output } from './kv-command.ts';
 export const memberHelp = `weft member: the membership of the replicated KV group, through its etcd v3 API.
 
 Usage:
-  weft member list                              the members: id, name, peer and client addresses, learner
+  weft member list                              the members: id, started or not, name, peer and client
+                                                addresses, learner (as etcdctl, a member that has not
+                                                started yet has no name and no client address)
   weft member add <id> <host:port> [--learner]  add a member (as a learner first is safest: it catches up
                                                 without slowing commits); then start it with
                                                 --cluster-state existing
@@ -52,14 +54,14 @@ export async function runMember(
           `Member ${hexId(reply.response.member.id)} (${name}) added${values.learner === true ? ' as a learner' : ''}.\n`,
         );
         out.write(
-          `Start it with: weft node --id ${name} --cluster-state existing --peers ${peerList(reply.response.members)}\n`,
+          `Start it with: weft node --id ${name} --cluster-state existing --peers ${peerList(reply.response.members, reply.response.member.id, name)}\n`,
         );
         return 0;
       }
       case 'promote':
       case 'remove': {
         expectArgs(command, args, 1);
-        const id = await memberIdOf(client, args[0] ?? '');
+        const id = await resolveMember(client, args[0] ?? '');
         if (command === 'promote') await client.memberPromote(id);
         else await client.memberRemove(id);
         out.write(`Member ${hexId(id)} ${command === 'promote' ? 'promoted' : 'removed'}.\n`);
@@ -103,9 +105,11 @@ function expectArgs(command: string, args: readonly string[], count: number): vo
 
 async function printMembers(client: KvClient, out: Output): Promise<number> {
   const { response } = await client.memberList();
-  const rows = [['ID', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'LEARNER']];
-  for (const m of response)
-    rows.push([hexId(m.id), m.name, m.peerUrls.join(','), m.clientUrls.join(','), String(m.isLearner)]);
+  const rows = [['ID', 'STATUS', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'LEARNER']];
+  for (const m of response) {
+    const status = m.started === false ? 'unstarted' : 'started';
+    rows.push([hexId(m.id), status, m.name, m.peerUrls.join(','), m.clientUrls.join(','), String(m.isLearner)]);
+  }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   for (const row of rows)
     out.write(
@@ -118,18 +122,29 @@ async function printMembers(client: KvClient, out: Output): Promise<number> {
 }
 
 /** A member given by node id or by hex member id. */
-async function memberIdOf(client: KvClient, given: string): Promise<bigint> {
+async function resolveMember(client: KvClient, given: string): Promise<bigint> {
   const { response } = await client.memberList();
-  const byName = response.find((m) => m.name === given);
+  // A member that has not started yet is listed without its name; its id is still the hash of the name.
+  const byName = response.find((m) => m.name === given || m.id === memberIdOf(given));
   if (byName !== undefined) return byName.id;
   const byHex = response.find((m) => hexId(m.id) === given.toLowerCase());
   if (byHex !== undefined) return byHex.id;
   throw new WeftError('MEMBER_NOT_FOUND', `no member named or with id ${given}; run weft member list`);
 }
 
-function peerList(members: readonly { name: string; peerUrls: readonly string[] }[]): string {
+/**
+ * The --peers value for a new member: every member by name and peer address. The new member and any other
+ * member not started yet are listed without a name; the new one's is known here, the others are left out
+ * (the new member learns their addresses from the membership changes it replays).
+ */
+function peerList(
+  members: readonly { id: bigint; name: string; peerUrls: readonly string[] }[],
+  newId: bigint,
+  newName: string,
+): string {
   return members
-    .filter((m) => m.peerUrls[0] !== undefined)
-    .map((m) => `${m.name}=${(m.peerUrls[0] ?? '').replace(/^https?:\/\//, '')}`)
+    .map((m) => ({ name: m.id === newId ? newName : m.name, url: m.peerUrls[0] }))
+    .filter((m) => m.url !== undefined && m.name !== '')
+    .map((m) => `${m.name}=${(m.url ?? '').replace(/^https?:\/\//, '')}`)
     .join(',');
 }

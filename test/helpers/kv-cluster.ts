@@ -48,6 +48,11 @@ export class TestKvCluster {
     return `${id}:4000`;
   }
 
+  /** Where a member's clients would connect: not its peer address, as with --client-port. */
+  clientUrl(id: string): string {
+    return `http://${id}.clients:2379`;
+  }
+
   /** Start (or restart) a member; `founders` undefined means it joins an existing cluster. */
   async boot(
     id: string,
@@ -90,7 +95,7 @@ export class TestKvCluster {
     const kv = new ReplicatedKv(loop, transport, {
       clusterToken: 'test',
       version: 'test',
-      clientUrl: `http://${this.address(id)}`,
+      clientUrl: this.clientUrl(id),
       dataDir,
       log,
     });

@@ -33,6 +33,7 @@ import type {
   ResponseHeader,
   WriteOptions,
 } from '../kv-service.ts';
+import { ClientUrlExchange } from './client-urls.ts';
 import { MembershipHandler, type MemberOp } from './membership.ts';
 import { decodeProposals, ProposalForwarder, resendAfterMs } from './proposal-forwarder.ts';
 import { nodeStopping, type RaftLoop } from './raft-loop.ts';
@@ -68,6 +69,7 @@ export class ReplicatedKv implements KvService, ClusterService {
   private readonly memberId: bigint;
   private readonly membership: MembershipHandler;
   private readonly forwarder: ProposalForwarder;
+  private readonly clientUrls: ClientUrlExchange;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -78,6 +80,18 @@ export class ReplicatedKv implements KvService, ClusterService {
     this.clusterId = clusterIdOf([options.clusterToken]);
     this.memberId = memberIdOf(loop.id);
     this.membership = new MembershipHandler(loop, transport);
+    this.clientUrls = new ClientUrlExchange(
+      { id: loop.id, clientUrl: options.clientUrl },
+      {
+        transport,
+        directory: loop.directory,
+        members: () => {
+          const { voters, learners } = loop.status().conf;
+          return [...voters, ...learners];
+        },
+        log: options.log,
+      },
+    );
     this.forwarder = new ProposalForwarder({
       self: loop.id,
       leader: () => loop.node.leader,
@@ -95,7 +109,7 @@ export class ReplicatedKv implements KvService, ClusterService {
     });
   }
 
-  /** Take proposals forwarded by followers, and membership requests. */
+  /** Take proposals forwarded by followers, membership requests, and other members' client URLs. */
   serve(): void {
     this.transport.onMessage(proposeChannel, (payload, { from }) => {
       // Not the leader (any more): the sender sends them again to the leader it learns of.
@@ -108,6 +122,8 @@ export class ReplicatedKv implements KvService, ClusterService {
     });
     this.sweepTimer = setInterval(() => this.forwarder.sweep(), resendAfterMs / 4).unref();
     this.membership.serve();
+    this.clientUrls.serve();
+    this.clientUrls.start();
   }
 
   /** Append forwarded commands if this member leads; false otherwise (their senders send them again). */
@@ -124,6 +140,7 @@ export class ReplicatedKv implements KvService, ClusterService {
   /** Fail the writes still waiting here (the node is stopping). */
   close(): void {
     clearInterval(this.sweepTimer);
+    this.clientUrls.close();
     this.forwarder.close(nodeStopping());
   }
 
@@ -268,12 +285,15 @@ export class ReplicatedKv implements KvService, ClusterService {
     return [...voters, ...learners].map((name) => {
       const address = this.loop.directory.address(name);
       const peerUrls = address === undefined ? [] : [`http://${address}`];
+      // A member that has not announced its client URL to this one is, to etcd's clients, not started.
+      const clientUrl = name === this.loop.id ? this.options.clientUrl : this.loop.directory.clientUrl(name);
       return {
         id: memberIdOf(name),
         name,
         peerUrls,
-        clientUrls: name === this.loop.id ? [this.options.clientUrl] : peerUrls,
+        clientUrls: clientUrl === undefined ? [] : [clientUrl],
         isLearner: learners.includes(name),
+        started: clientUrl !== undefined,
       };
     });
   }
