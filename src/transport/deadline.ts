@@ -17,7 +17,8 @@ export function raceWithDeadline<T>(work: Promise<T>, options: RequestOptions, w
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new WeftError('TIMEOUT', `${what} timed out after ${timeoutMs} ms`, { timeoutMs }));
+      // What is left of a deadline is fractional; a message says whole milliseconds.
+      reject(new WeftError('TIMEOUT', `${what} timed out after ${Math.round(timeoutMs)} ms`, { timeoutMs }));
     }, timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
