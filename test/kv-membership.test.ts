@@ -47,6 +47,9 @@ describe('membership at run time and etcdctl, real processes on loopback', () =>
     const client = new KvClient({ endpoints: cluster.endpoints() });
     for (let i = 0; i < 300; i += 1) await client.put(`bulk/${i}`, `v${i}`);
 
+    const portless = await runWeft(['member', 'add', 'n4', '127.0.0.1', '--learner', '--endpoints', endpoints]);
+    assert.equal(portless.code, 2, 'a peer address without a port is refused before anything is asked');
+    assert.match(portless.stderr, /"127\.0\.0\.1" is not host:port/);
     const added = await runWeft([
       'member',
       'add',
@@ -57,6 +60,11 @@ describe('membership at run time and etcdctl, real processes on loopback', () =>
       endpoints,
     ]);
     assert.equal(added.code, 0, added.stderr);
+    const start =
+      /Start it with: weft node --id n4 --host (\S+) --peer-port (\d+) --cluster-state existing --peers (\S+)/.exec(
+        added.stdout,
+      );
+    assert.deepEqual(start?.slice(1, 3), cluster.peerAddress('n4').split(':'), added.stdout);
     // Added, not started: listed as etcd lists it, without a name or a client address; promote and remove
     // still take its node id.
     const n4 = `http://${cluster.peerAddress('n4').replace(/\./g, '\\.')}`;

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isWeftError } from '../src/core/errors.ts';
+import { memberIdOf } from '../src/core/ids.ts';
 import { encodeCommand } from '../src/kv/command-codec.ts';
 import { SnapshotStore } from '../src/storage/snapshot-store.ts';
 import { Wal } from '../src/storage/wal.ts';
@@ -74,8 +75,14 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     for (const id of ['n1', 'n2', 'n3']) await until(async () => isDeepEqual(await urlsBy(id), all), `${id}'s list`);
 
     const leader = await cluster.leader();
+    await assert.rejects(
+      leader.kv.addMember({ peerUrls: ['http://n5:4000'], isLearner: true, name: 'n 5' }),
+      (error: unknown) => isWeftError(error, 'INVALID_REQUEST') && /is not a node id: use 1-63/.test(String(error)),
+      'a name no node could start with is refused',
+    );
     await leader.kv.addMember({ peerUrls: [`http://${cluster.address('n4')}`], isLearner: true, name: 'n4' });
     assert.equal((await urlsBy(leader.id)).n4, 'unstarted', 'added, not started: no client URL yet');
+    assert.equal((await listedBy(leader.id)).length, 4, 'the refused name was not added');
     await cluster.boot('n4', undefined, ['n1', 'n2', 'n3', 'n4']);
     const withN4 = { ...all, n4: cluster.clientUrl('n4') };
     for (const id of ['n1', 'n2', 'n3', 'n4'])
@@ -87,6 +94,27 @@ describe('replicated KV on the node driver (in-process, real disks)', () => {
     await cluster.boot('n1', ['n1', 'n2', 'n3']);
     await until(async () => (await urlsBy('n1')).n4 !== undefined, "n4 in n1's replayed membership");
     assert.equal((await urlsBy('n1')).n4, cluster.clientUrl('n4'));
+  });
+
+  it('a removed name added again rejoins: a fresh node replays its own removal and still serves', async () => {
+    const cluster = await TestKvCluster.start(3);
+    clusters.push(cluster);
+    let leader = await cluster.leader();
+    const gone = [...cluster.members.values()].find((m) => m !== leader)!;
+    await leader.kv.put({ key: text('before'), value: text('1') });
+    await leader.kv.removeMember(memberIdOf(gone.id));
+    await until(async () => gone.loop.removed, 'the removed member knows it');
+    // Replaced: the old node stopped, its disk gone; a new node under the same name, added as a learner.
+    await cluster.stop(gone.id);
+    rmSync(gone.dataDir, { recursive: true, force: true });
+    leader = await cluster.leader();
+    await leader.kv.addMember({ peerUrls: [`http://${cluster.address(gone.id)}`], isLearner: true, name: gone.id });
+    await leader.kv.put({ key: text('after'), value: text('2') });
+    const fresh = await cluster.boot(gone.id, undefined, ['n1', 'n2', 'n3']);
+    await until(async () => fresh.loop.kv.appliedIndex >= leader.loop.kv.appliedIndex, 'the new node caught up');
+    assert.equal(fresh.loop.removed, false, 'its own removal, replayed, was undone by the add that followed');
+    const read = await fresh.kv.range({ key: text('after') }, { consistency: 'serializable' });
+    assert.equal(str(read.response.kvs[0]?.value), '2');
   });
 
   it('keeps serving when the leader stops, and the stopped member catches up on restart', async () => {

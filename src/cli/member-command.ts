@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { integer } from '../core/config-schema.ts';
 import { ConfigError, WeftError } from '../core/errors.ts';
-import { hexId, memberIdOf } from '../core/ids.ts';
+import { hexId, memberIdOf, nodeIdHint, nodeIdPattern } from '../core/ids.ts';
 import { KvClient } from '../client/kv-client.ts';
 import { kvEndpoints } from './kv-endpoints.ts';
 import type { Output } from './kv-command.ts';
@@ -45,16 +45,22 @@ export async function runMember(
         return await printMembers(client, out);
       case 'add': {
         expectArgs(command, args, 2);
-        const [name = '', address = ''] = args;
-        const reply = await client.memberAdd(`http://${address.replace(/^https?:\/\//, '')}`, {
+        const [name = '', given = ''] = args;
+        if (!nodeIdPattern.test(name))
+          throw new ConfigError('id', `${JSON.stringify(name)} is not a node id: ${nodeIdHint}`);
+        const { host, port } = hostPort(given.replace(/^https?:\/\//, ''));
+        const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+        const reply = await client.memberAdd(`http://${address}`, {
           name,
           learner: values.learner === true,
         });
         out.write(
           `Member ${hexId(reply.response.member.id)} (${name}) added${values.learner === true ? ' as a learner' : ''}.\n`,
         );
+        const peers = peerList(reply.response.members, reply.response.member.id, name);
         out.write(
-          `Start it with: weft node --id ${name} --cluster-state existing --peers ${peerList(reply.response.members, reply.response.member.id, name)}\n`,
+          `Start it with: weft node --id ${name} --host ${host} --peer-port ${port} --cluster-state existing --peers ${peers}\n` +
+            `(with an --http-port of its own if another node on ${host} has the default, 8081)\n`,
         );
         return 0;
       }
@@ -119,6 +125,16 @@ async function printMembers(client: KvClient, out: Output): Promise<number> {
         .trimEnd()}\n`,
     );
   return 0;
+}
+
+/** The host and port of a new member's peer address; a clear error for anything else. */
+function hostPort(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
+  const port = Number(match?.[2]);
+  if (match === null || port < 1 || port > 65_535) {
+    throw new ConfigError('address', `${JSON.stringify(address)} is not host:port (for example 127.0.0.1:4004)`);
+  }
+  return { host: match[1] ?? '', port };
 }
 
 /** A member given by node id or by hex member id. */

@@ -17,6 +17,10 @@ export function fnv1a64(text: string): bigint {
   return hash;
 }
 
+/** What a node id (--id, a member's name) may be: it names the node in --peers, paths and logs. */
+export const nodeIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+export const nodeIdHint = 'use 1-63 letters, digits, "-" or "_", starting with a letter or digit';
+
 export function memberIdOf(nodeId: string): bigint {
   return fnv1a64(`member:${nodeId}`);
 }

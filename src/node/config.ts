@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError, isWeftError } from '../core/errors.ts';
+import { nodeIdHint, nodeIdPattern } from '../core/ids.ts';
 import { integer, oneOf, port, text, type Resolved, type Schema } from '../core/config-schema.ts';
 import { cacheConfigSchema, checkCacheConfig, type CacheConfig } from './cache/cache-config.ts';
 import { checkDhtConfig, dhtConfigSchema, type DhtConfig } from './dht/dht-config.ts';
@@ -27,8 +28,6 @@ export interface NodeConfig extends DhtConfig, KvConfig, CacheConfig {
   readonly pingIntervalMs: number;
 }
 
-const idPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const idHint = 'use 1-63 letters, digits, "-" or "_", starting with a letter or digit';
 const hostPattern = /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
 const hostHint = 'use a hostname, an IPv4 address or an IPv6 address';
 
@@ -36,7 +35,7 @@ export const nodeConfigSchema: Schema<NodeConfig> = {
   id: {
     doc: "This node's id, unique in the cluster",
     placeholder: '<id>',
-    parse: text({ pattern: idPattern, hint: idHint }),
+    parse: text({ pattern: nodeIdPattern, hint: nodeIdHint }),
     default: 'n1',
   },
   host: {
@@ -103,7 +102,7 @@ export function parsePeers(raw: unknown, field: string): PeerSpec[] {
       throw new ConfigError(field, `${JSON.stringify(item)} is not id=host:port`);
     }
     const [, id = '', host = '', portText = ''] = match;
-    text({ pattern: idPattern, hint: idHint })(id, field);
+    text({ pattern: nodeIdPattern, hint: nodeIdHint })(id, field);
     text({ pattern: hostPattern, hint: hostHint })(host, field);
     const peerPort = port()(portText, field);
     if (peers.some((p) => p.id === id)) {

@@ -413,10 +413,15 @@ export class RaftLoop {
       this.directory.remove(change.node);
       if (change.node === this.id) {
         this.removedSelf = true;
-        this.log.error('this node was removed from the cluster: it stops serving; start it anew to rejoin');
+        this.log.error('this node was removed from the cluster: it stops serving until it is added again');
       }
-    } else if (change.context !== '') {
-      this.directory.set(change.node, change.context);
+    } else {
+      if (change.context !== '') this.directory.set(change.node, change.context);
+      // Added again under its old name: a node that replaced a removed one replays that removal, then this.
+      if (change.node === this.id && this.removedSelf) {
+        this.removedSelf = false;
+        this.log.info({ change: change.type }, 'this node is a member again: it serves');
+      }
     }
     void this.directory.flush();
     for (const listener of this.confListeners) listener(change);

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeftError } from '../../core/errors.ts';
-import { clusterIdOf, fnv1a64, hexId, memberIdOf } from '../../core/ids.ts';
+import { clusterIdOf, fnv1a64, hexId, memberIdOf, nodeIdHint, nodeIdPattern } from '../../core/ids.ts';
 import type { Command, CommandResponse } from '../../kv/command.ts';
 import { encodeCommand } from '../../kv/command-codec.ts';
 import type { ApplyResult } from '../../kv/mvcc-store.ts';
@@ -228,6 +228,10 @@ export class ReplicatedKv implements KvService, ClusterService {
     if (url === undefined) throw new WeftError('INVALID_REQUEST', 'a new member needs a peer URL (http://host:port)');
     const address = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
     const name = request.name ?? `m-${hexId(fnv1a64(address)).slice(0, 12)}`;
+    if (!nodeIdPattern.test(name)) {
+      // The name is the new node's --id, which refuses anything else: such a member could never start.
+      throw new WeftError('INVALID_REQUEST', `member name ${JSON.stringify(name)} is not a node id: ${nodeIdHint}`);
+    }
     await this.changeMembership({ op: 'add', name, address, learner: request.isLearner }, options);
     const members = this.memberList();
     const member = members.find((m) => m.name === name);
