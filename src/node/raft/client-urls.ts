@@ -1,4 +1,5 @@
 import { WeftError } from '../../core/errors.ts';
+import { nodeIdHint, nodeIdPattern } from '../../core/ids.ts';
 import type { NodeId } from '../../raft/types.ts';
 import type { PeerTransport } from '../../transport/transport.ts';
 import type { Logger } from '../logger.ts';
@@ -11,11 +12,10 @@ export interface Announcement {
 }
 
 /** The peer method: the caller's announcement in, the callee's out. */
-export const announceMethod = 'kv.announce';
+const announceMethod = 'kv.announce';
 /** How often a member looks for members it has not told yet (new ones, or ones that were down). */
-export const announceRoundMs = 1_000;
+const announceRoundMs = 1_000;
 const requestTimeoutMs = 1_000;
-const maxIdLength = 63;
 const maxUrlLength = 512;
 
 /**
@@ -121,11 +121,8 @@ export function decodeAnnouncement(payload: Uint8Array): Announcement {
     throw new WeftError('DECODE_FAILED', 'a member announcement must be UTF-8 JSON: {"id", "clientUrl"}');
   }
   const { id, clientUrl } = (value ?? {}) as { id?: unknown; clientUrl?: unknown };
-  if (typeof id !== 'string' || id === '' || id.length > maxIdLength) {
-    throw new WeftError(
-      'DECODE_FAILED',
-      `a member announcement needs "id": a member id of 1-${maxIdLength} characters`,
-    );
+  if (typeof id !== 'string' || !nodeIdPattern.test(id)) {
+    throw new WeftError('DECODE_FAILED', `a member announcement needs "id", a node id (${nodeIdHint})`);
   }
   if (typeof clientUrl !== 'string' || clientUrl.length > maxUrlLength || !isHttpUrl(clientUrl)) {
     throw new WeftError(
