@@ -37,11 +37,7 @@ describe('membership at run time and etcdctl, real processes on loopback', () =>
     assert.match((await etcdctl(endpoints, ['compaction', String(revision + 1)])).stdout, /compacted revision/);
     const old = await etcdctl(endpoints, ['get', 'color', '--rev', String(revision)]);
     assert.equal(old.error, 'Error: etcdserver: mvcc: required revision has been compacted');
-    const status = await etcdctl(endpoints, ['endpoint', 'status', '-w', 'json']);
-    const leaders = (
-      JSON.parse(status.stdout) as { Status: { leader: string; header: { member_id: string } } }[]
-    ).filter((s) => s.Status.leader === s.Status.header.member_id);
-    assert.equal(leaders.length, 1, 'endpoint status shows exactly one leader');
+    await untilOneLeader(endpoints);
 
     // Enough writes for several snapshots: a new member must start from one.
     const client = new KvClient({ endpoints: cluster.endpoints() });
@@ -130,4 +126,23 @@ async function untilListed(endpoints: string, row: RegExp): Promise<void> {
     await sleep(200);
   }
   assert.match(last, row);
+}
+
+/**
+ * `etcdctl endpoint status` until exactly one member says it leads. On a loaded machine a leader change can
+ * be under way, and a deposed leader that has not heard yet still says it leads, but never in the term of
+ * the new one: two leaders in one term would break Raft.
+ */
+async function untilOneLeader(endpoints: string): Promise<void> {
+  type Status = { Status: { leader: string; raftTerm: number; header: { member_id: string } } };
+  let leaders: Status[] = [];
+  for (let waited = 0; waited <= 10_000; waited += 200) {
+    const status = await etcdctl(endpoints, ['endpoint', 'status', '-w', 'json']);
+    leaders = (JSON.parse(status.stdout) as Status[]).filter((s) => s.Status.leader === s.Status.header.member_id);
+    const terms = leaders.map((s) => s.Status.raftTerm);
+    assert.equal(new Set(terms).size, terms.length, `two leaders in one term: ${status.stdout}`);
+    if (leaders.length === 1) return;
+    await sleep(200);
+  }
+  assert.equal(leaders.length, 1, 'endpoint status shows exactly one leader');
 }
