@@ -78,3 +78,20 @@ const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export function isRetryable(error: KvClientError): boolean {
   return retryableCodes.has(error.code);
 }
+
+/** Retryable failures that say the request was refused, not applied: another member must take it. */
+const refusedCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'NOT_LEADER',
+  'TRANSFER_IN_PROGRESS',
+  'OVERLOADED',
+  'CONF_CHANGE_PENDING',
+]);
+
+/**
+ * Whether the request an attempt failed with may still have been applied:
+ * its answer was lost (timeout, dropped connection), or its member went away
+ * or lost leadership after taking it (etcd's "leader changed" is such a case).
+ */
+export function mayHaveApplied(error: KvClientError): boolean {
+  return !refusedCodes.has(error.code);
+}

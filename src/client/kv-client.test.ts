@@ -6,13 +6,13 @@ import { strict as assert } from 'node:assert';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { isWeftError, NotLeaderError, WeftError } from '../core/errors.ts';
+import { NotLeaderError, WeftError } from '../core/errors.ts';
 import { memberIdOf } from '../core/ids.ts';
-import { registerEtcdServices } from '../api/etcd/register.ts';
 import { startEtcdTestServer, type EtcdTestServer } from '../api/testing/etcd-test-server.ts';
 import { SingleNodeKv } from '../api/testing/single-node-kv.ts';
 import type { KvService } from '../node/kv-service.ts';
 import { backoffMs } from './backoff.ts';
+import { delegate, losingFirstAnswer, rejectsWith, serve } from '../api/testing/etcd-fakes.ts';
 import { KvClient } from './kv-client.ts';
 
 const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : Buffer.from(bytes).toString());
@@ -24,55 +24,6 @@ async function deadEndpoint(): Promise<string> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return `127.0.0.1:${port}`;
-}
-
-/** A gRPC server over any KvService (the cluster side is a plain single node). */
-async function serve(kv: KvService): Promise<{ endpoint: string; stop: () => void }> {
-  const server = new grpc.Server();
-  registerEtcdServices(server, { kv, cluster: new SingleNodeKv() });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-  );
-  return { endpoint: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
-}
-
-/** The KvService methods of a store, as plain functions to override one by one. */
-function delegate(store: SingleNodeKv): KvService {
-  return {
-    range: (request, options) => store.range(request, options),
-    put: (request, options) => store.put(request, options),
-    deleteRange: (request, options) => store.deleteRange(request, options),
-    txn: (request, options) => store.txn(request, options),
-    compact: (request, options) => store.compact(request, options),
-  };
-}
-
-/** Applies `apply`'s first call, then reports a timeout, as if the answer was lost on the way. */
-function losingFirstAnswer<A extends unknown[], R>(
-  apply: (...args: A) => Promise<R>,
-): {
-  call: (...args: A) => Promise<R>;
-  calls: () => number;
-} {
-  let calls = 0;
-  const call = async (...args: A): Promise<R> => {
-    const first = calls++ === 0;
-    const answer = await apply(...args);
-    if (first) throw new WeftError('TIMEOUT', 'the answer was lost');
-    return answer;
-  };
-  return { call, calls: () => calls };
-}
-
-async function rejectsWith(work: Promise<unknown>, code: string): Promise<WeftError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(isWeftError(error), String(error));
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 // Both servers a node can serve the etcd API with: its client port's and grpc-js's on the peer port.

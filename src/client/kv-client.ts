@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, isWeftError, type ErrorCode } from '../core/errors.ts';
+import { memberIdOf } from '../core/ids.ts';
 import { prefixEnd } from '../kv/key-range.ts';
 import type {
   DeleteRangeResponse,
@@ -16,7 +17,7 @@ import { WEFT_METADATA, type WireHeader, type WireMember, type WireStatusRespons
 import { txnRequestToWire, txnResponseFromWire } from '../kv/wire/txn-wire.ts';
 import { headerFromWire, type HeaderFields } from '../kv/wire/wire-values.ts';
 import { backoffMs, sleep } from './backoff.ts';
-import { clientErrorOf, isRetryable, KvClientError } from './client-errors.ts';
+import { clientErrorOf, isRetryable, KvClientError, mayHaveApplied } from './client-errors.ts';
 import { DEFAULT_CHANNEL_LIMITS, openChannel, unaryCall, type ChannelLimits, type EtcdMethod } from './etcd-channel.ts';
 
 export { KvClientError } from './client-errors.ts';
@@ -43,6 +44,15 @@ export interface KvClientOptions {
   readonly channelLimits?: ChannelLimits;
   /** Told of each failed attempt the client is about to retry, and after how long (for logs and benches). */
   readonly onRetry?: (failure: KvClientError, waitMs: number) => void;
+}
+
+/** How one call's attempts are made. */
+interface Attempts {
+  /** A KV write: it carries a request id, the same on every attempt, so weft applies it once. */
+  readonly write?: boolean;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** Collects each failure the call was retried after. */
+  readonly retriedAfter?: KvClientError[];
 }
 
 export interface CallOptions {
@@ -102,7 +112,7 @@ export class KvClient {
 
   async range(request: RangeRequest, options: ReadCallOptions = {}): Promise<Reply<RangeResponse>> {
     const wire = kvWire.rangeRequestToWire(request, options.consistency === 'serializable');
-    return this.reply('KV.Range', wire, options, false, kvWire.rangeResponseFromWire);
+    return this.reply('KV.Range', wire, options, {}, kvWire.rangeResponseFromWire);
   }
 
   async put(
@@ -111,7 +121,7 @@ export class KvClient {
     options: CallOptions & { prevKv?: boolean } = {},
   ): Promise<Reply<PutResponse>> {
     const wire = kvWire.putRequestToWire({ key: toBytes(key), value: toBytes(value), prevKv: options.prevKv ?? false });
-    return this.reply('KV.Put', wire, options, true, kvWire.putResponseFromWire);
+    return this.reply('KV.Put', wire, options, { write: true }, kvWire.putResponseFromWire);
   }
 
   /** One key, or with `prefix` every key starting with it. */
@@ -123,17 +133,18 @@ export class KvClient {
       ...keyRange(toBytes(key), options.prefix === true),
       prevKv: options.prevKv ?? false,
     });
-    return this.reply('KV.DeleteRange', wire, options, true, kvWire.deleteResponseFromWire);
+    return this.reply('KV.DeleteRange', wire, options, { write: true }, kvWire.deleteResponseFromWire);
   }
 
   /** A txn of ranges only is a read: `consistency` applies to it (etcd serves it serializable when every range is). */
   async txn(request: TxnRequest, options: ReadCallOptions = {}): Promise<Reply<TxnResponse>> {
     const wire = txnRequestToWire(request, options.consistency === 'serializable');
-    return this.reply('KV.Txn', wire, options, hasWrites(request), txnResponseFromWire);
+    return this.reply('KV.Txn', wire, options, { write: hasWrites(request) }, txnResponseFromWire);
   }
 
   async compact(revision: number, options: CallOptions & { physical?: boolean } = {}): Promise<Reply<object>> {
-    return this.reply('KV.Compact', { revision, physical: options.physical ?? false }, options, true, () => ({}));
+    const request = { revision, physical: options.physical ?? false };
+    return this.reply('KV.Compact', request, options, { write: true }, () => ({}));
   }
 
   async memberList(options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
@@ -141,7 +152,7 @@ export class KvClient {
       'Cluster.MemberList',
       {},
       options,
-      false,
+      {},
       (wire: { header?: WireHeader | null; members?: WireMember[] }) => (wire.members ?? []).map(memberFromWire),
     );
   }
@@ -155,31 +166,48 @@ export class KvClient {
     peerUrl: string,
     options: CallOptions & { learner?: boolean; name?: string } = {},
   ): Promise<Reply<{ member: Member; members: readonly Member[] }>> {
-    const extra = options.name === undefined ? undefined : { [WEFT_METADATA.memberName]: options.name };
-    return this.reply(
-      'Cluster.MemberAdd',
-      { peerURLs: [peerUrl], isLearner: options.learner ?? false },
-      options,
-      false,
-      (wire: { header?: WireHeader | null; member?: WireMember | null; members?: WireMember[] }) => ({
+    const { name } = options;
+    const learner = options.learner ?? false;
+    const address = peerAddressOf(peerUrl);
+    return this.memberChange('Cluster.MemberAdd', { peerURLs: [peerUrl], isLearner: learner }, options, {
+      decode: (wire: { header?: WireHeader | null; member?: WireMember | null; members?: WireMember[] }) => ({
         member: memberFromWire(wire.member ?? {}),
         members: (wire.members ?? []).map(memberFromWire),
       }),
-      extra,
-    );
+      refusal: 'MEMBER_EXISTS',
+      made: (members) => {
+        // A member not started yet is listed without its name; its id is still the hash of the name.
+        const member = members.find(
+          (m) =>
+            m.peerUrls.some((url) => peerAddressOf(url) === address) &&
+            m.isLearner === learner &&
+            (name === undefined || m.id === memberIdOf(name)),
+        );
+        return member === undefined ? undefined : { member, members };
+      },
+      ...(name !== undefined && { metadata: { [WEFT_METADATA.memberName]: name } }),
+    });
   }
 
   async memberRemove(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
-    return this.reply('Cluster.MemberRemove', { ID: id.toString() }, options, false, membersOf);
+    return this.memberChange('Cluster.MemberRemove', { ID: id.toString() }, options, {
+      decode: membersOf,
+      refusal: 'MEMBER_NOT_FOUND',
+      made: (members) => (members.some((m) => m.id === id) ? undefined : members),
+    });
   }
 
   async memberPromote(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
-    return this.reply('Cluster.MemberPromote', { ID: id.toString() }, options, false, membersOf);
+    return this.memberChange('Cluster.MemberPromote', { ID: id.toString() }, options, {
+      decode: membersOf,
+      refusal: 'CONF_CHANGE_INVALID',
+      made: (members) => (members.some((m) => m.id === id && !m.isLearner) ? members : undefined),
+    });
   }
 
   /** The status of the member the client is talking to. */
   async status(options: CallOptions = {}): Promise<Status> {
-    return statusFromWire(await this.call<WireStatusResponse>('Maintenance.Status', {}, options, false));
+    return statusFromWire(await this.call<WireStatusResponse>('Maintenance.Status', {}, options, {}));
   }
 
   close(): void {
@@ -190,29 +218,57 @@ export class KvClient {
     method: EtcdMethod,
     request: object,
     options: CallOptions,
-    isWrite: boolean,
+    how: Attempts,
     decode: (wire: W) => T,
-    extraMetadata?: Readonly<Record<string, string>>,
   ): Promise<Reply<T>> {
-    const wire = await this.call<W>(method, request, options, isWrite, extraMetadata);
+    const wire = await this.call<W>(method, request, options, how);
     return { header: headerFromWire(wire.header), response: decode(wire) };
+  }
+
+  /**
+   * A membership change. These carry no request id (etcd's have none), so
+   * when an attempt's answer is lost and the retry is refused for what that
+   * attempt did (a remove finds no such member, a promote finds a voter, an
+   * add finds the member there), the member list decides: if it shows the
+   * change made, the call succeeded. Only after a failure that leaves the
+   * outcome unknown: a refusal after a plain one (no leader) is the answer.
+   */
+  private async memberChange<W extends { header?: WireHeader | null }, T>(
+    method: EtcdMethod,
+    request: object,
+    options: CallOptions,
+    change: {
+      readonly decode: (wire: W) => T;
+      /** What the retry says when the change was already made. */
+      readonly refusal: ErrorCode;
+      /** The call's result if `members` shows the change made, else undefined. */
+      readonly made: (members: readonly Member[]) => T | undefined;
+      readonly metadata?: Readonly<Record<string, string>>;
+    },
+  ): Promise<Reply<T>> {
+    const deadline = Date.now() + (options.timeoutMs ?? this.timeoutMs);
+    const retriedAfter: KvClientError[] = [];
+    try {
+      return await this.reply(method, request, options, { metadata: change.metadata, retriedAfter }, change.decode);
+    } catch (error) {
+      if (!isWeftError(error, change.refusal) || !retriedAfter.some(mayHaveApplied)) throw error;
+      // Within the call's own time bound, as every call.
+      const list = await this.memberList({ ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+      const made = change.made(list.response);
+      if (made === undefined) throw error;
+      return { header: list.header, response: made };
+    }
   }
 
   /**
    * One call with retries: on a retryable failure move to the next endpoint
    * and back off; stop at the retry budget, the deadline or an abort.
    */
-  private async call<W>(
-    method: EtcdMethod,
-    request: object,
-    options: CallOptions,
-    isWrite: boolean,
-    extraMetadata: Readonly<Record<string, string>> = {},
-  ): Promise<W> {
+  private async call<W>(method: EtcdMethod, request: object, options: CallOptions, how: Attempts): Promise<W> {
     const deadline = Date.now() + (options.timeoutMs ?? this.timeoutMs);
     const metadata = new grpc.Metadata();
-    if (isWrite) metadata.set(WEFT_METADATA.requestId, String(newRequestId()));
-    for (const [key, value] of Object.entries(extraMetadata)) metadata.set(key, value);
+    if (how.write === true) metadata.set(WEFT_METADATA.requestId, String(newRequestId()));
+    for (const [key, value] of Object.entries(how.metadata ?? {})) metadata.set(key, value);
     const signal = options.signal;
     for (let attempt = 0; ; attempt += 1) {
       const index = this.current;
@@ -231,6 +287,7 @@ export class KvClient {
         // Concurrent calls that failed on the same endpoint move the client on once, not once each.
         if (this.current === index) this.current = (index + 1) % this.endpoints.length;
         const waitMs = Math.min(backoffMs(attempt + 1, this.baseBackoffMs, this.maxBackoffMs), deadline - Date.now());
+        how.retriedAfter?.push(failure);
         this.onRetry?.(failure, Math.max(0, waitMs));
         await sleep(Math.max(0, waitMs), signal).catch(() => {
           throw abortError(method, endpoint);
@@ -285,4 +342,9 @@ function newRequestId(): number {
 
 function membersOf(wire: { header?: WireHeader | null; members?: WireMember[] }): readonly Member[] {
   return (wire.members ?? []).map(memberFromWire);
+}
+
+/** A peer URL as the host:port it names, as weft compares them ("http://h:1/" and "h:1" are one address). */
+function peerAddressOf(url: string): string {
+  return url.replace(/^https?:\/\//, '').replace(/\/$/, '');
 }
