@@ -172,6 +172,11 @@ for (const kind of ['client-port', 'peer-port'] as const) {
         (await run(['member', 'promote', id])).error,
         'Error: etcdserver: can only promote a learner member which is in sync with leader',
       );
+      assert.equal(
+        (await run(['member', 'promote', hexId(memberIdOf('n1'))])).error,
+        'Error: etcdserver: can only promote a learner member',
+        "promoting a voter is etcd's error for it",
+      );
       const again = await run(['member', 'add', 'n3', '--peer-urls=http://127.0.0.1:2390']);
       assert.equal(again.error, 'Error: etcdserver: Peer URLs already exists');
       assert.match((await run(['member', 'remove', id])).stdout, new RegExp(`Member ${id} removed from cluster`));

@@ -200,7 +200,7 @@ export class KvClient {
   async memberPromote(id: bigint, options: CallOptions = {}): Promise<Reply<readonly Member[]>> {
     return this.memberChange('Cluster.MemberPromote', { ID: id.toString() }, options, {
       decode: membersOf,
-      refusal: 'CONF_CHANGE_INVALID',
+      refusal: 'MEMBER_NOT_LEARNER',
       made: (members) => (members.some((m) => m.id === id && !m.isLearner) ? members : undefined),
     });
   }

@@ -25,7 +25,7 @@ function promoting(store: SingleNodeKv): ClusterService {
     promoteMember: async (id) => {
       const member = (await members()).response.find((m) => m.id === id);
       if (member === undefined) throw new WeftError('MEMBER_NOT_FOUND', 'no such member');
-      if (!member.isLearner) throw new WeftError('CONF_CHANGE_INVALID', 'can only promote a learner member');
+      if (!member.isLearner) throw new WeftError('MEMBER_NOT_LEARNER', 'can only promote a learner member');
       promoted.add(id);
       return members();
     },

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'MEMBER_NOT_FOUND'
   | 'MEMBER_EXISTS'
   | 'LEARNER_NOT_READY'
+  | 'MEMBER_NOT_LEARNER'
   | 'NODE_REMOVED'
   | 'ALREADY_APPLIED'
   // Decoding stored or received bytes (src/core/binary.ts).

@@ -28,7 +28,7 @@ import type { HeaderFields } from '../kv/wire/wire-values.ts';
  *   the same requestId): NOT_LEADER (no leader right now), TIMEOUT, ABORTED,
  *   OVERLOADED, TRANSFER_IN_PROGRESS, PEER_UNREACHABLE;
  * - membership errors: CONF_CHANGE_PENDING, CONF_CHANGE_INVALID,
- *   MEMBER_NOT_FOUND, MEMBER_EXISTS, LEARNER_NOT_READY, NODE_REMOVED.
+ *   MEMBER_NOT_FOUND, MEMBER_EXISTS, LEARNER_NOT_READY, MEMBER_NOT_LEARNER, NODE_REMOVED.
  */
 /** The header every etcd response carries: cluster, member, store revision, Raft term. */
 export type ResponseHeader = HeaderFields;

@@ -36,6 +36,7 @@ const expected: readonly [ErrorCode, grpc.status, string][] = [
     S.FAILED_PRECONDITION,
     'etcdserver: can only promote a learner member which is in sync with leader',
   ],
+  ['MEMBER_NOT_LEARNER', S.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'],
   ['NODE_REMOVED', S.UNAVAILABLE, 'etcdserver: server stopped'],
 ];
 

@@ -154,7 +154,7 @@ export class SingleNodeKv implements KvService, ClusterService {
   async promoteMember(id: bigint, options: CallOptions = {}): Promise<Answer<readonly ClusterMember[]>> {
     this.admit(options);
     const member = this.memberOf(id);
-    if (!member.isLearner) throw new WeftError('CONF_CHANGE_INVALID', `${member.name} is not a learner`);
+    if (!member.isLearner) throw new WeftError('MEMBER_NOT_LEARNER', `${member.name} is not a learner`);
     throw new WeftError('LEARNER_NOT_READY', `${member.name} has not caught up with the leader's log`);
   }
 

@@ -72,7 +72,7 @@ export class MembershipHandler {
         return { type: 'remove', node: op.name, context: '' };
       case 'promote': {
         if (!learners.includes(op.name)) {
-          throw new WeftError('CONF_CHANGE_INVALID', `${op.name} is not a learner; only learners can be promoted`);
+          throw new WeftError('MEMBER_NOT_LEARNER', `${op.name} is not a learner; only learners can be promoted`);
         }
         const match = this.loop.node.progressOf(op.name)?.match ?? 0;
         if (match < learnerReadyShare * commit) {
