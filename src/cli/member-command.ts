@@ -3,6 +3,7 @@ import { integer } from '../core/config-schema.ts';
 import { ConfigError, WeftError } from '../core/errors.ts';
 import { hexId, memberIdOf, nodeIdHint, nodeIdPattern } from '../core/ids.ts';
 import { KvClient } from '../client/kv-client.ts';
+import { peerAddressOf } from '../kv/wire/cluster-wire.ts';
 import { kvEndpoints } from './kv-endpoints.ts';
 import type { Output } from './kv-command.ts';
 
@@ -48,7 +49,7 @@ export async function runMember(
         const [name = '', given = ''] = args;
         if (!nodeIdPattern.test(name))
           throw new ConfigError('id', `${JSON.stringify(name)} is not a node id: ${nodeIdHint}`);
-        const { host, port } = hostPort(given.replace(/^https?:\/\//, ''));
+        const { host, port } = hostPort(peerAddressOf(given));
         const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
         const reply = await client.memberAdd(`http://${address}`, {
           name,
@@ -161,6 +162,6 @@ function peerList(
   return members
     .map((m) => ({ name: m.id === newId ? newName : m.name, url: m.peerUrls[0] }))
     .filter((m) => m.url !== undefined && m.name !== '')
-    .map((m) => `${m.name}=${(m.url ?? '').replace(/^https?:\/\//, '')}`)
+    .map((m) => `${m.name}=${peerAddressOf(m.url ?? '')}`)
     .join(',');
 }

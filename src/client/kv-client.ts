@@ -11,7 +11,13 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../kv/types.ts';
-import { memberFromWire, statusFromWire, type MemberFields, type StatusFields } from '../kv/wire/cluster-wire.ts';
+import {
+  memberFromWire,
+  peerAddressOf,
+  statusFromWire,
+  type MemberFields,
+  type StatusFields,
+} from '../kv/wire/cluster-wire.ts';
 import * as kvWire from '../kv/wire/kv-wire.ts';
 import { WEFT_METADATA, type WireHeader, type WireMember, type WireStatusResponse } from '../kv/wire/messages.ts';
 import { txnRequestToWire, txnResponseFromWire } from '../kv/wire/txn-wire.ts';
@@ -342,9 +348,4 @@ function newRequestId(): number {
 
 function membersOf(wire: { header?: WireHeader | null; members?: WireMember[] }): readonly Member[] {
   return (wire.members ?? []).map(memberFromWire);
-}
-
-/** A peer URL as the host:port it names, as weft compares them ("http://h:1/" and "h:1" are one address). */
-function peerAddressOf(url: string): string {
-  return url.replace(/^https?:\/\//, '').replace(/\/$/, '');
 }

@@ -23,6 +23,11 @@ export interface MemberFields {
   readonly started?: boolean;
 }
 
+/** The host:port a peer URL names: "http://h:1/" and "h:1" are one member's address. */
+export function peerAddressOf(url: string): string {
+  return url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+}
+
 export function memberToWire(member: MemberFields): WireMember {
   return {
     ID: member.id.toString(),

@@ -5,6 +5,7 @@ import { WeftError } from '../../core/errors.ts';
 import { clusterIdOf, fnv1a64, hexId, memberIdOf, nodeIdHint, nodeIdPattern } from '../../core/ids.ts';
 import type { Command, CommandResponse } from '../../kv/command.ts';
 import { encodeCommand } from '../../kv/command-codec.ts';
+import { peerAddressOf } from '../../kv/wire/cluster-wire.ts';
 import type { ApplyResult } from '../../kv/mvcc-store.ts';
 import type {
   CompactionRequest,
@@ -85,10 +86,7 @@ export class ReplicatedKv implements KvService, ClusterService {
       {
         transport,
         directory: loop.directory,
-        members: () => {
-          const { voters, learners } = loop.status().conf;
-          return [...voters, ...learners];
-        },
+        members: () => this.memberNames(),
         log: options.log,
       },
     );
@@ -226,7 +224,7 @@ export class ReplicatedKv implements KvService, ClusterService {
   ): Promise<Answer<{ member: ClusterMember; members: readonly ClusterMember[] }>> {
     const url = request.peerUrls[0];
     if (url === undefined) throw new WeftError('INVALID_REQUEST', 'a new member needs a peer URL (http://host:port)');
-    const address = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    const address = peerAddressOf(url);
     const name = request.name ?? `m-${hexId(fnv1a64(address)).slice(0, 12)}`;
     if (!nodeIdPattern.test(name)) {
       // The name is the new node's --id, which refuses anything else: such a member could never start.
@@ -302,9 +300,14 @@ export class ReplicatedKv implements KvService, ClusterService {
     });
   }
 
-  private nameOf(id: bigint): NodeId {
+  /** Every member's node id, voters and learners. */
+  private memberNames(): NodeId[] {
     const { voters, learners } = this.loop.status().conf;
-    const name = [...voters, ...learners].find((n) => memberIdOf(n) === id);
+    return [...voters, ...learners];
+  }
+
+  private nameOf(id: bigint): NodeId {
+    const name = this.memberNames().find((n) => memberIdOf(n) === id);
     if (name === undefined)
       throw new WeftError('MEMBER_NOT_FOUND', `no member has id ${hexId(id)}; list the members to see their ids`);
     return name;
